@@ -1,0 +1,114 @@
+# target-stitch and tap-taktile.  `make` builds bin/, `make test` runs the
+# whole suite, `make asan` and `make valgrind` run it under the sanitizers
+# or valgrind, `make bench` prints the benchmark figures, `make deps`
+# installs the Debian packages the build needs (as root).
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+PYTHON  ?= python3
+
+PKGS     = libcurl json-c zlib
+# Debian packages that provide each pkg-config module, in the same order.
+DEB_PKGS = libcurl4-openssl-dev libjson-c-dev zlib1g-dev pkg-config
+
+# Expanded when used, so that a `make deps` earlier in the same run counts.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN = -Wall -Wextra
+ifeq ($(DEV),1)
+WARN += -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
+	-Wwrite-strings -Wformat=2 -Wno-format-nonliteral
+endif
+
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread
+ALL_LIBS   = $(PKG_LIBS) -pthread
+
+BUILD ?= build
+BIN   ?= bin
+
+COMMON_SRC = $(wildcard common/*.c)
+TARGET_SRC = $(filter-out target/main.c,$(wildcard target/*.c))
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+TARGET_OBJ = $(TARGET_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test check unit integration asan valgrind bench clean deps \
+	deps-check install
+
+all: $(BIN)/target-stitch
+
+deps-check:
+	@missing=""; set -- $(DEB_PKGS); \
+	command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"; \
+	for m in $(PKGS); do \
+		pkg-config --exists $$m 2>/dev/null || missing="$$missing $$1"; \
+		shift; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "missing build dependencies:$$missing" >&2; \
+		echo "install them with: sudo apt-get install -y$$missing" >&2; \
+		echo "(or run 'make deps' as root)" >&2; \
+		exit 1; \
+	fi
+
+deps:
+	@if $(MAKE) -s deps-check >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then $(MAKE) -s deps-check; exit 1; fi; \
+	echo "installing $(DEB_PKGS) with apt-get"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq $(DEB_PKGS) >/dev/null
+
+$(BUILD)/%.o: %.c | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN)/target-stitch: $(BUILD)/target/main.o $(TARGET_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ $(ALL_LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(TARGET_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ $(ALL_LIBS) -o $@
+
+unit: $(UNIT_BIN)
+
+# The whole suite: unit tests, then the programs against local stand-ins.
+test check: deps
+	@$(MAKE) --no-print-directory all unit
+	@BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) tests/run.py $(TESTS)
+
+asan:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		all unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	BIN=build-asan/bin BUILD=build-asan $(PYTHON) tests/run.py $(TESTS)
+
+valgrind:
+	@$(MAKE) --no-print-directory deps all unit
+	@command -v valgrind >/dev/null || { \
+		[ "$$(id -u)" = 0 ] && apt-get install -y -qq valgrind >/dev/null; }
+	@VALGRIND=1 BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) tests/run.py $(TESTS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/jsonc-parse
+	@BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) bench/bench.py
+
+$(BUILD)/bench/jsonc-parse: bench/jsonc_parse.c | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(ALL_LIBS) -o $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN)/target-stitch $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,283 @@
+/*
+ * Shared HTTP plumbing on top of libcurl: request options, response
+ * collection and the retry policy.  Nothing here blocks or sleeps; the
+ * callers decide how to wait (a plain sleep in the tap, the multi loop's
+ * timers in the target).
+ */
+#include "http.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+void
+http_policy_init(struct http_policy *p)
+{
+	p->max_attempts = 5;
+	p->base_seconds = 1.0;
+	p->max_wait = 300.0;
+	p->connect_timeout = 30;
+	p->timeout = 300;
+	p->verify_tls = 1;
+}
+
+void
+http_response_init(struct http_response *r, size_t max_body)
+{
+	buf_init(&r->body, max_body);
+	http_response_reset(r);
+}
+
+void
+http_response_reset(struct http_response *r)
+{
+	r->status = 0;
+	r->result = CURLE_OK;
+	r->retry_after = -1;
+	r->errbuf[0] = '\0';
+	buf_reset(&r->body);
+}
+
+void
+http_response_release(struct http_response *r)
+{
+	buf_release(&r->body);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+	size_t len = size * n, room;
+
+	/* Keep what fits; the rest of an oversized answer is dropped. */
+	room = r->body.max > r->body.len ? r->body.max - r->body.len : 0;
+	buf_append(&r->body, p, len < room ? len : room);
+	return len;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+
+	/* A new status line starts a new answer (e.g. after a 100). */
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		r->retry_after = -1;
+	if (len > sizeof(name) - 1 &&
+	    strncasecmp(p, name, sizeof(name) - 1) == 0)
+		r->retry_after = http_parse_retry_after(p + sizeof(name) - 1,
+		    len - (sizeof(name) - 1));
+	return len;
+}
+
+int
+http_easy_setup(CURL *h, const struct http_policy *p,
+    struct http_response *r, const char *user_agent)
+{
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val)
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, user_agent);
+	SET(CURLOPT_CONNECTTIMEOUT, p->connect_timeout);
+	SET(CURLOPT_TIMEOUT, p->timeout);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, p->verify_tls ? 1L : 0L);
+	SET(CURLOPT_SSL_VERIFYHOST, p->verify_tls ? 2L : 0L);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_ERRORBUFFER, r->errbuf);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, r);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, r);
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+enum http_verdict
+http_classify(const struct http_response *r)
+{
+	if (r->result != CURLE_OK) {
+		switch (r->result) {
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_URL_MALFORMAT:
+		case CURLE_OUT_OF_MEMORY:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_BAD_FUNCTION_ARGUMENT:
+			return HTTP_FATAL;
+		default:
+			/* Timeouts, refused or dropped connections, DNS. */
+			return HTTP_RETRY;
+		}
+	}
+	if (r->status >= 200 && r->status < 300)
+		return HTTP_DONE;
+	if (r->status >= 500 || r->status == 429 || r->status == 408)
+		return HTTP_RETRY;
+	return HTTP_FATAL;
+}
+
+static unsigned long long
+jitter_next(void)
+{
+	static unsigned long long state;
+
+	if (!state)
+		state = ((unsigned long long)time(NULL) << 20) ^
+		    (unsigned long long)getpid() ^ 0x9E3779B97F4A7C15ull;
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}
+
+double
+http_backoff(const struct http_policy *p, int attempts, double retry_after)
+{
+	double ceiling, wait;
+	int k;
+
+	if (retry_after >= 0) {
+		wait = retry_after;
+	} else {
+		ceiling = p->base_seconds;
+		for (k = 1; k < attempts && ceiling < p->max_wait; k++)
+			ceiling *= 2;
+		wait = ceiling * (double)(jitter_next() >> 11) /
+		    (double)(1ull << 53);
+	}
+	return wait < p->max_wait ? wait : p->max_wait;
+}
+
+double
+http_parse_retry_after(const char *v, size_t len)
+{
+	char text[64];
+	char *end;
+	double secs;
+	time_t when;
+
+	while (len && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len && strchr(" \t\r\n", v[len - 1]))
+		len--;
+	if (len == 0 || len >= sizeof(text))
+		return -1;
+	memcpy(text, v, len);
+	text[len] = '\0';
+
+	secs = strtod(text, &end);
+	if (end != text && *end == '\0')
+		return secs >= 0 ? secs : -1;
+
+	when = curl_getdate(text, NULL);
+	if (when == -1)
+		return -1;
+	secs = difftime(when, time(NULL));
+	return secs > 0 ? secs : 0;
+}
+
+/* The API's own words from a JSON error body, if it has any. */
+static int
+body_json_message(const char *body, char *out, size_t outsz)
+{
+	static const char *const keys[] = { "message", "error", "detail" };
+	struct json_object *root, *v, *inner;
+	size_t i;
+	int found = 0;
+
+	root = json_tokener_parse(body);
+	if (!root)
+		return 0;
+	for (i = 0; i < 3 && !found; i++) {
+		/* Borrowed from root. */
+		if (!json_object_object_get_ex(root, keys[i], &v))
+			continue;
+		if (json_object_is_type(v, json_type_string)) {
+			snprintf(out, outsz, "%s", json_object_get_string(v));
+			found = 1;
+		} else if (json_object_is_type(v, json_type_object) &&
+		    json_object_object_get_ex(v, "error", &inner)) {
+			snprintf(out, outsz, "%s",
+			    json_object_get_string(inner));
+			found = 1;
+		}
+	}
+	/* Stitch's paused-connection answer nests its reason. */
+	if (found && strcmp(out, "Forbidden") == 0 &&
+	    json_object_object_get_ex(root, "errors", &v) &&
+	    json_object_object_get_ex(v, "error", &inner))
+		snprintf(out, outsz, "%s", json_object_get_string(inner));
+	if (!found) {
+		snprintf(out, outsz, "%s", json_object_to_json_string_ext(root,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		found = 1;
+	}
+	json_object_put(root);
+	return found;
+}
+
+void
+http_describe(const struct http_response *r, char *out, size_t outsz)
+{
+	char msg[512];
+	size_t i;
+
+	if (r->result != CURLE_OK) {
+		snprintf(out, outsz, "%s",
+		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->result));
+		return;
+	}
+	msg[0] = '\0';
+	if (r->body.len && !body_json_message(r->body.data, msg,
+	    sizeof(msg))) {
+		snprintf(msg, sizeof(msg), "%.200s", r->body.data);
+		if (r->body.len > 200)
+			strcat(msg, "...");
+	}
+	for (i = 0; msg[i]; i++)
+		if ((unsigned char)msg[i] < 0x20)
+			msg[i] = ' ';
+	if (msg[0])
+		snprintf(out, outsz, "HTTP %ld: %s", r->status, msg);
+	else
+		snprintf(out, outsz, "HTTP %ld", r->status);
+}
+
+void
+http_redact_url(char *out, size_t outsz, const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host, *at, *slash;
+
+	snprintf(out, outsz, "%s", url);
+	if (!scheme)
+		return;
+	host = scheme + 3;
+	slash = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(slash - host));
+	if (!at)
+		return;
+	snprintf(out, outsz, "%.*s%s", (int)(host - url), url, at + 1);
+}
+
+double
+http_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,110 @@
+/*
+ * A line reader over read(2).  Bytes stay in one buffer that slides: when
+ * a line is incomplete, the unread tail is moved to the front and more is
+ * read behind it, so a line is never copied twice.
+ */
+#include "lines.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+
+#define LINES_CHUNK (256u << 10)
+
+void
+lines_init(struct lines *r, int fd, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->max = max;
+}
+
+void
+lines_release(struct lines *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = r->start = r->end = 0;
+}
+
+/* Read more bytes behind the unread ones; 0, or -1 on error. */
+static int
+fill(struct lines *r)
+{
+	ssize_t n;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->end < LINES_CHUNK / 2) {
+		size_t cap = r->cap ? r->cap * 2 : LINES_CHUNK;
+		char *p;
+
+		if (cap > r->max + LINES_CHUNK)
+			cap = r->max + LINES_CHUNK;
+		if (cap <= r->end)
+			return log_fail("cannot read input: a line is longer "
+			    "than %zu bytes", r->max);
+		p = realloc(r->buf, cap);
+		if (!p)
+			return log_fail("cannot read input: out of memory");
+		r->buf = p;
+		r->cap = cap;
+	}
+	do {
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return log_fail("cannot read input: %s", strerror(errno));
+	if (n == 0)
+		r->eof = 1;
+	r->end += (size_t)n;
+	return 0;
+}
+
+int
+lines_next(struct lines *r, const char **line, size_t *len,
+    size_t *raw_len)
+{
+	size_t scanned = 0, i;
+
+	for (;;) {
+		char *p = r->buf + r->start;
+		size_t avail = r->end - r->start;
+
+		for (i = scanned; i < avail; i++)
+			if (p[i] == '\n' || p[i] == '\r')
+				break;
+		if (i < avail && (p[i] == '\n' || i + 1 < avail || r->eof)) {
+			size_t ending = 1;
+
+			if (p[i] == '\r' && i + 1 < avail && p[i + 1] == '\n')
+				ending = 2;
+			*line = p;
+			*len = i;
+			*raw_len = i + ending;
+			r->start += i + ending;
+			return 1;
+		}
+		if (r->eof) {
+			if (avail == 0)
+				return 0;
+			*line = p;
+			*len = avail;
+			*raw_len = avail;
+			r->start = r->end;
+			return 1;
+		}
+		if (i > r->max)
+			return log_fail("cannot read input: a line is longer "
+			    "than %zu bytes", r->max);
+		scanned = i;
+		if (fill(r) < 0)
+			return -1;
+	}
+}

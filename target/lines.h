@@ -1,0 +1,34 @@
+/*
+ * Reading input one line at a time from a file descriptor.  A line ends
+ * at "\n", "\r\n" or a lone "\r", as Python's universal newlines would
+ * have it.  A line longer than the reader's ceiling is an error rather
+ * than a reason to use unbounded memory.
+ */
+#ifndef TARGET_LINES_H
+#define TARGET_LINES_H
+
+#include <stddef.h>
+
+struct lines {
+	int fd;
+	char *buf;
+	size_t cap;
+	size_t start;	/* first byte not yet handed out */
+	size_t end;	/* end of the bytes read */
+	size_t max;	/* longest line allowed */
+	int eof;
+};
+
+void lines_init(struct lines *r, int fd, size_t max);
+void lines_release(struct lines *r);
+
+/*
+ * Hand out the next line: *line points into the reader's buffer and stays
+ * valid until the next call; *len excludes the line ending, *raw_len
+ * includes it.  Returns 1 for a line, 0 at end of input, -1 when a read
+ * fails or a line passes the ceiling (both logged).
+ */
+int lines_next(struct lines *r, const char **line, size_t *len,
+    size_t *raw_len);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * target-stitch: read Singer messages on stdin, send their records to the
+ * Stitch Import API in gzip-compressed batches, and print each state on
+ * stdout once Stitch has accepted everything that came before it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "../common/config.h"
+#include "../common/log.h"
+#include "../common/version.h"
+#include "lines.h"
+#include "sender.h"
+#include "target.h"
+
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2
+};
+
+/* A line may be this long before the reader gives up on it. */
+#define LINE_MAX_BYTES (64u << 20)
+
+struct args {
+	const char *config;
+	const char *output;
+	int dry_run;
+	int verbose;
+	int quiet;
+	long long max_records;
+	long long max_bytes;
+	double delay;
+};
+
+struct settings {
+	const char *token;
+	const char *small_url;
+	const char *big_url;
+	struct json_object *prefs;
+	long long turbo;
+	int gzip;
+	long long gzip_level;
+	struct http_policy policy;
+};
+
+static const char *const secret_keys[] = { "token", NULL };
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: target-stitch [-c FILE | -n] [-o FILE] [-v | -q] "
+	    "[--max-batch-records N]\n"
+	    "                     [--max-batch-bytes N] "
+	    "[--batch-delay-seconds S]\n", f);
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	fputs("\n"
+"Read Singer messages on standard input and load their records into\n"
+"Stitch through the Import API.  Each state is printed on standard\n"
+"output, once, after Stitch has accepted every record before it.\n"
+"\n"
+"options:\n"
+"  -c, --config FILE           target config (JSON); required unless -n\n"
+"  -n, --dry-run               check the messages, send nothing\n"
+"  -o, --output-file FILE      also write every request body to FILE\n"
+"  -v, --verbose               log DEBUG lines too\n"
+"  -q, --quiet                 log only warnings and errors\n"
+"      --max-batch-records N   flush after N buffered messages (20000)\n"
+"      --max-batch-bytes N     flush after N bytes of input; also the\n"
+"                              size at which a body is split (4000000)\n"
+"      --batch-delay-seconds S flush when S seconds have passed (300)\n"
+"  -h, --help                  show this help\n"
+"  -V, --version               show the version\n"
+"\n"
+"config keys: token, client_id, small_batch_url, big_batch_url,\n"
+"  batch_size_preferences (required); turbo_boost_factor (requests in\n"
+"  flight, 1), compression (\"gzip\" or \"none\"), gzip_level (1-9, 6),\n"
+"  max_attempts (5), retry_base_seconds (1), connect_timeout (30),\n"
+"  request_timeout (300), disable_collection (ignored).\n"
+"\n"
+"environment: TARGET_STITCH_SSL_VERIFY=false turns off TLS checks;\n"
+"  http_proxy, https_proxy and no_proxy are honoured.\n"
+"\n"
+"exit status: 0 success, 1 data not delivered (Stitch, network or bad\n"
+"  input), 2 usage or config error.\n", stdout);
+}
+
+static int
+parse_count(const char *opt, const char *s, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno || end == s || *end || *out < 1) {
+		fprintf(stderr, "target-stitch: %s needs a positive whole "
+		    "number, not '%s'\n", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the command line; returns -1 (usage error), 0, or 1 (done). */
+static int
+parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_RECORDS = 256, OPT_BYTES, OPT_DELAY };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "output-file", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-batch-records", required_argument, NULL, OPT_RECORDS },
+		{ "max-batch-bytes", required_argument, NULL, OPT_BYTES },
+		{ "batch-delay-seconds", required_argument, NULL, OPT_DELAY },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->max_records = 20000;
+	a->max_bytes = 4000000;
+	a->delay = 300.0;
+	while ((c = getopt_long(argc, argv, "c:no:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'n': a->dry_run = 1; break;
+		case 'o': a->output = optarg; break;
+		case 'v': a->verbose = 1; break;
+		case 'q': a->quiet = 1; break;
+		case OPT_RECORDS:
+			if (parse_count("--max-batch-records", optarg,
+			    &a->max_records) < 0)
+				return -1;
+			break;
+		case OPT_BYTES:
+			if (parse_count("--max-batch-bytes", optarg,
+			    &a->max_bytes) < 0)
+				return -1;
+			break;
+		case OPT_DELAY:
+			errno = 0;
+			a->delay = strtod(optarg, &end);
+			if (errno || end == optarg || *end) {
+				fprintf(stderr, "target-stitch: "
+				    "--batch-delay-seconds needs a number, "
+				    "not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			help();
+			return 1;
+		case 'V':
+			printf("target-stitch %s (%s)\n", PROJECT_VERSION,
+			    curl_version());
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "target-stitch: unexpected argument '%s'\n",
+		    argv[optind]);
+		return -1;
+	}
+	if (!a->config && !a->dry_run) {
+		fprintf(stderr, "target-stitch: a config file (-c) is required "
+		    "unless --dry-run is given\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_url(const struct config *cfg, const char *key, const char *url)
+{
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7))
+		return config_fail(cfg, key, "must be an http:// or https:// "
+		    "URL");
+	return 0;
+}
+
+static int
+check_prefs(const struct config *cfg, struct json_object *prefs)
+{
+	static const char *const pref_keys[] = { "batch_size_preference",
+	    "user_batch_size_preference" };
+	struct json_object *v;
+	size_t i;
+
+	/* Borrowed from the config. */
+	if (json_object_object_get_ex(prefs, "full_table_streams", &v) && v &&
+	    !json_object_is_type(v, json_type_array))
+		return config_fail(cfg, "batch_size_preferences",
+		    "has 'full_table_streams' that is not a list");
+	for (i = 0; i < 2; i++)
+		if (json_object_object_get_ex(prefs, pref_keys[i], &v) && v &&
+		    !json_object_is_type(v, json_type_string))
+			return config_fail(cfg, "batch_size_preferences",
+			    "has a preference that is not a string");
+	return 0;
+}
+
+static int
+load_settings(const struct config *cfg, struct settings *st)
+{
+	static const char *const known[] = { "token", "client_id",
+	    "small_batch_url", "big_batch_url", "batch_size_preferences",
+	    "turbo_boost_factor", "disable_collection", "compression",
+	    "gzip_level", "max_attempts", "retry_base_seconds",
+	    "connect_timeout", "request_timeout", NULL };
+	const char *compression = "gzip", *client;
+	long long client_num = 0, n, connect, timeout;
+	int flag;
+
+	memset(st, 0, sizeof(*st));
+	http_policy_init(&st->policy);
+	st->turbo = 1;
+	st->gzip_level = 6;
+
+	if (config_string(cfg, "token", 1, &st->token) < 0)
+		return -1;
+	if (config_string(cfg, "client_id", 0, &client) != 0 &&
+	    config_int(cfg, "client_id", 1, (1ll << 62), &client_num) != 0)
+		return config_fail(cfg, "client_id",
+		    "is missing (a number or a string)");
+	if (config_object(cfg, "batch_size_preferences", 1, &st->prefs) < 0 ||
+	    check_prefs(cfg, st->prefs) < 0)
+		return -1;
+	if (config_string(cfg, "small_batch_url", 1, &st->small_url) < 0 ||
+	    check_url(cfg, "small_batch_url", st->small_url) < 0 ||
+	    config_string(cfg, "big_batch_url", 1, &st->big_url) < 0 ||
+	    check_url(cfg, "big_batch_url", st->big_url) < 0)
+		return -1;
+	if (config_int(cfg, "turbo_boost_factor", 0, 64, &st->turbo) < 0 ||
+	    config_bool(cfg, "disable_collection", &flag) < 0 ||
+	    config_string(cfg, "compression", 0, &compression) < 0 ||
+	    config_int(cfg, "gzip_level", 1, 9, &st->gzip_level) < 0)
+		return -1;
+	if (st->turbo == 0)
+		st->turbo = 1;
+	if (strcmp(compression, "gzip") == 0)
+		st->gzip = 1;
+	else if (strcmp(compression, "none") != 0)
+		return config_fail(cfg, "compression",
+		    "must be \"gzip\" or \"none\"");
+
+	n = st->policy.max_attempts;
+	connect = st->policy.connect_timeout;
+	timeout = st->policy.timeout;
+	if (config_int(cfg, "max_attempts", 1, 100, &n) < 0 ||
+	    config_number(cfg, "retry_base_seconds", 0, 3600,
+	    &st->policy.base_seconds) < 0 ||
+	    config_int(cfg, "connect_timeout", 1, 3600, &connect) < 0 ||
+	    config_int(cfg, "request_timeout", 1, 86400, &timeout) < 0)
+		return -1;
+	st->policy.max_attempts = (int)n;
+	st->policy.connect_timeout = (long)connect;
+	st->policy.timeout = (long)timeout;
+	config_warn_unknown(cfg, known);
+
+	log_info("Using turbo_boost_factor of %lld", st->turbo);
+	return 0;
+}
+
+/* Read stdin to the end, or to the first failure; 0 or -1. */
+static int
+read_input(struct target *t, struct sender *s)
+{
+	struct lines in;
+	const char *line;
+	size_t len, raw_len, line_no = 0;
+	int rc;
+
+	lines_init(&in, STDIN_FILENO, LINE_MAX_BYTES);
+	while ((rc = lines_next(&in, &line, &len, &raw_len)) > 0) {
+		line_no++;
+		if (target_handle_line(t, line, len, raw_len, line_no) < 0 ||
+		    sender_failed(s)) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = target_finish(t);
+	else if (rc < 0 && line_no == 0)
+		log_critical("cannot read the first line of input");
+	lines_release(&in);
+	return rc;
+}
+
+static int
+close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		log_critical("cannot write to stdout: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a;
+	struct config cfg = { NULL, NULL };
+	struct settings st;
+	struct sender sender;
+	struct sender_opts so;
+	struct target_opts to;
+	struct target t;
+	FILE *output = NULL;
+	const char *verify;
+	char ua[128];
+	int rc, status = EXIT_FAILED;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc != 0) {
+		if (rc < 0)
+			usage(stderr);
+		return rc < 0 ? EXIT_USAGE : EXIT_OK;
+	}
+	log_set_level(a.verbose ? LOG_DEBUG : a.quiet ? LOG_WARNING : LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&st, 0, sizeof(st));
+	http_policy_init(&st.policy);
+	if (!a.dry_run && (config_load(&cfg, a.config) < 0 ||
+	    load_settings(&cfg, &st) < 0)) {
+		config_release(&cfg, secret_keys);
+		return EXIT_USAGE;
+	}
+	if (a.output) {
+		output = fopen(a.output, "w");
+		if (!output) {
+			log_error("cannot open output file '%s': %s", a.output,
+			    strerror(errno));
+			config_release(&cfg, secret_keys);
+			return EXIT_USAGE;
+		}
+	}
+	verify = getenv("TARGET_STITCH_SSL_VERIFY");
+	if (!a.dry_run && verify && strcmp(verify, "false") == 0) {
+		log_warn("TLS certificate checks are off "
+		    "(TARGET_STITCH_SSL_VERIFY=false)");
+		st.policy.verify_tls = 0;
+	}
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(ua, sizeof(ua), "target-stitch/%s (C; libcurl/%s)",
+	    PROJECT_VERSION, curl_version_info(CURLVERSION_NOW)->version);
+	memset(&so, 0, sizeof(so));
+	so.dry_run = a.dry_run;
+	so.token = st.token;
+	so.gzip = st.gzip;
+	so.gzip_level = (int)st.gzip_level;
+	so.limit = (size_t)st.turbo;
+	so.policy = st.policy;
+	so.user_agent = ua;
+	so.state_out = stdout;
+
+	memset(&to, 0, sizeof(to));
+	to.max_records = (size_t)a.max_records;
+	to.max_bytes = (size_t)a.max_bytes;
+	to.delay = a.delay;
+	to.small_url = st.small_url;
+	to.big_url = st.big_url;
+	to.prefs = st.prefs;
+	to.output = output;
+	to.dry_run = a.dry_run;
+
+	if (sender_start(&sender, &so) < 0) {
+		sender_finish(&sender, 0);
+		goto out;
+	}
+	target_init(&t, &to, &sender);
+	rc = read_input(&t, &sender);
+	if (sender_finish(&sender, 1) < 0)
+		rc = -1;
+	if (rc == 0)
+		log_info("Requests complete: %llu records in %llu requests, "
+		    "%llu bytes sent (%llu uncompressed)", t.records_in,
+		    sender.requests, sender.bytes_sent, sender.bytes_raw);
+	target_release(&t);
+	if (output && fclose(output) != 0) {
+		log_critical("cannot write output file '%s': %s", a.output,
+		    strerror(errno));
+		rc = -1;
+	}
+	output = NULL;
+	if (rc == 0)
+		status = EXIT_OK;
+
+out:
+	if (output)
+		fclose(output);
+	if (close_stdout() < 0)
+		status = EXIT_FAILED;
+	config_release(&cfg, secret_keys);
+	curl_global_cleanup();
+	return status;
+}
