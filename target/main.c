@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "../common/config.h"
+#include "../common/gzip.h"
 #include "../common/log.h"
 #include "../common/version.h"
 #include "lines.h"
@@ -226,8 +228,9 @@ load_settings(const struct config *cfg, struct settings *st)
 	    "turbo_boost_factor", "disable_collection", "compression",
 	    "gzip_level", "max_attempts", "retry_base_seconds",
 	    "connect_timeout", "request_timeout", NULL };
-	const char *compression = "gzip", *client;
-	long long client_num = 0, n, connect, timeout;
+	const char *compression = "gzip";
+	struct json_object *id = NULL;	/* borrowed from the config */
+	long long n, connect, timeout;
 	int flag;
 
 	memset(st, 0, sizeof(*st));
@@ -237,10 +240,13 @@ load_settings(const struct config *cfg, struct settings *st)
 
 	if (config_string(cfg, "token", 1, &st->token) < 0)
 		return -1;
-	if (config_string(cfg, "client_id", 0, &client) != 0 &&
-	    config_int(cfg, "client_id", 1, (1ll << 62), &client_num) != 0)
-		return config_fail(cfg, "client_id",
-		    "is missing (a number or a string)");
+	/* Stitch client ids are numbers, but some configs quote them. */
+	if (!json_object_object_get_ex(cfg->root, "client_id", &id) ||
+	    !(json_object_is_type(id, json_type_int) ||
+	    (json_object_is_type(id, json_type_string) &&
+	    json_object_get_string_len(id) > 0)))
+		return config_fail(cfg, "client_id", id ? "must be a number or "
+		    "a string" : "is missing");
 	if (config_object(cfg, "batch_size_preferences", 1, &st->prefs) < 0 ||
 	    check_prefs(cfg, st->prefs) < 0)
 		return -1;
@@ -339,6 +345,9 @@ main(int argc, char **argv)
 	}
 	log_set_level(a.verbose ? LOG_DEBUG : a.quiet ? LOG_WARNING : LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	/* Batches come and go in large blocks: give them back when freed. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, 2);
 
 	memset(&st, 0, sizeof(st));
 	http_policy_init(&st.policy);
@@ -371,6 +380,7 @@ main(int argc, char **argv)
 	so.token = st.token;
 	so.gzip = st.gzip;
 	so.gzip_level = (int)st.gzip_level;
+	so.gzip_threads = gzip_default_threads();
 	so.limit = (size_t)st.turbo;
 	so.policy = st.policy;
 	so.user_agent = ua;

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "../common/gzip.h"
 #include "../common/json.h"
 #include "../common/log.h"
 
@@ -31,9 +31,11 @@ struct job {
 	struct job *next;
 	const char *stream;
 	const char *url;
-	char *body;		/* NULL for a state-only job */
+	char *body;		/* freed once compressed */
 	size_t body_len;
 	struct buf gz;
+	int state_only;
+	int prepared;		/* compressed, if compression is on */
 	size_t records;
 	char *state;
 	size_t state_len;
@@ -71,37 +73,6 @@ headers_free(struct curl_slist *list)
 	for (l = list; l; l = l->next)
 		memset(l->data, 0, strlen(l->data));
 	curl_slist_free_all(list);
-}
-
-static int
-gzip_body(struct buf *out, const char *in, size_t len, int level)
-{
-	z_stream z;
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		return log_fail("cannot start gzip: %s",
-		    z.msg ? z.msg : "zlib error");
-
-	buf_reset(out);
-	if (buf_grow(out, deflateBound(&z, (uLong)len)) < 0) {
-		deflateEnd(&z);
-		return log_fail("cannot compress a body of %zu bytes: out of "
-		    "memory", len);
-	}
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)out->data;
-	z.avail_out = (uInt)(out->cap - 1);
-	rc = deflate(&z, Z_FINISH);
-	out->len = z.total_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END)
-		return log_fail("cannot compress a body of %zu bytes: "
-		    "zlib error %d", len, rc);
-	return 0;
 }
 
 /* Print the states of finished jobs at the front.  Caller holds mu. */
@@ -167,6 +138,25 @@ job_post(struct sender *s, struct job *j)
 	return 0;
 }
 
+/*
+ * Compress the body ahead of its turn.  The plain copy is dropped then:
+ * only a 415 needs it again, and it can be had back from the gzip.
+ */
+static void
+job_prepare(struct sender *s, struct job *j)
+{
+	if (j->prepared)
+		return;
+	j->prepared = 1;
+	j->gzipped = 0;
+	if (!s->o.gzip || gzip_compress(&j->gz, j->body, j->body_len,
+	    s->o.gzip_level, s->o.gzip_threads) < 0)
+		return;
+	j->gzipped = 1;
+	free(j->body);
+	j->body = NULL;
+}
+
 static int
 job_start(struct sender *s, struct job *j)
 {
@@ -175,11 +165,7 @@ job_start(struct sender *s, struct job *j)
 	if (j->h)
 		return job_post(s, j);
 
-	j->gzipped = 0;
-	if (s->o.gzip && gzip_body(&j->gz, j->body, j->body_len,
-	    s->o.gzip_level) == 0)
-		j->gzipped = 1;
-
+	job_prepare(s, j);
 	http_response_init(&j->resp, RESPONSE_MAX);
 	j->h = curl_easy_init();
 	if (!j->h || http_easy_setup(j->h, &s->o.policy, &j->resp,
@@ -195,6 +181,23 @@ job_start(struct sender *s, struct job *j)
 	else
 		log_info("Sending batch of %zu bytes to %s", j->body_len, url);
 	return job_post(s, j);
+}
+
+/* Back to a plain body after the server refused gzip. */
+static int
+job_ungzip(struct job *j)
+{
+	struct buf plain;
+
+	buf_init(&plain, 0);
+	if (gzip_decompress(&plain, j->gz.data, j->gz.len) < 0) {
+		buf_release(&plain);
+		return -1;
+	}
+	j->body = buf_detach(&plain, NULL);
+	buf_release(&j->gz);
+	j->gzipped = 0;
+	return 0;
 }
 
 static void
@@ -248,9 +251,8 @@ job_finished(struct sender *s, struct job *j, CURLcode result)
 		    "sending it and every later body uncompressed",
 		    j->stream, url, why);
 		s->o.gzip = 0;
-		j->gzipped = 0;
 		j->attempts--;
-		if (job_post(s, j) < 0)
+		if (job_ungzip(j) < 0 || job_post(s, j) < 0)
 			fail(s);
 		return;
 	}
@@ -275,23 +277,35 @@ job_finished(struct sender *s, struct job *j, CURLcode result)
 }
 
 /*
- * Under mu: move finished state-only jobs along and pick the jobs whose
- * turn has come.  Returns how many were put in `out`, and sets *wait_ms to
- * how long the loop may sleep before a backoff ends.
+ * Under mu: mark state-only jobs done, and pick the jobs whose turn has
+ * come: queued ones while fewer than `limit` requests are out, and those
+ * whose backoff has ended.  *next is set to the first queued job that
+ * must wait, so that it can be compressed meanwhile, and *wait_ms to how
+ * long the loop may sleep before a backoff ends.
  */
 static size_t
-pick_jobs(struct sender *s, struct job **out, size_t max, long *wait_ms)
+pick_jobs(struct sender *s, struct job **out, size_t max, struct job **next,
+    long *wait_ms)
 {
 	double now = http_now();
 	struct job *j;
-	size_t n = 0;
+	size_t n = 0, out_now = 0;
 
 	*wait_ms = 1000;
+	*next = NULL;
+	for (j = s->head; j; j = j->next)
+		if (j->phase == JOB_RUNNING || j->phase == JOB_BACKOFF)
+			out_now++;
 	for (j = s->head; j && n < max; j = j->next) {
-		if (j->phase == JOB_QUEUED && !j->body) {
+		if (j->phase == JOB_QUEUED && j->state_only) {
 			j->phase = JOB_DONE;
 		} else if (j->phase == JOB_QUEUED) {
-			out[n++] = j;
+			if (out_now < s->o.limit) {
+				out[n++] = j;
+				out_now++;
+			} else if (!*next && !j->prepared) {
+				*next = j;
+			}
 		} else if (j->phase == JOB_BACKOFF) {
 			if (j->retry_at <= now)
 				out[n++] = j;
@@ -299,6 +313,8 @@ pick_jobs(struct sender *s, struct job **out, size_t max, long *wait_ms)
 				*wait_ms = (long)((j->retry_at - now) * 1000) + 1;
 		}
 	}
+	if (*next)
+		*wait_ms = 0;
 	return n;
 }
 
@@ -306,7 +322,7 @@ static void *
 sender_run(void *arg)
 {
 	struct sender *s = arg;
-	struct job *start[64];
+	struct job *start[64], *ahead;
 	struct CURLMsg *msg;
 	size_t i, n;
 	long wait_ms;
@@ -318,12 +334,14 @@ sender_run(void *arg)
 		if (s->failed || (s->stop && !s->head))
 			break;
 		n = pick_jobs(s, start, sizeof(start) / sizeof(start[0]),
-		    &wait_ms);
+		    &ahead, &wait_ms);
 		pthread_mutex_unlock(&s->mu);
 
 		for (i = 0; i < n; i++)
 			if (job_start(s, start[i]) < 0)
 				fail(s);
+		if (ahead)
+			job_prepare(s, ahead);
 
 		finished = 0;
 		curl_multi_perform(s->multi, &running);
@@ -401,7 +419,7 @@ submit_dry(struct sender *s, struct job *j)
 			s->states_printed++;
 		}
 	}
-	if (j->body) {
+	if (!j->state_only) {
 		s->bytes_raw += j->body_len;
 		s->requests++;
 	}
@@ -430,11 +448,14 @@ sender_submit(struct sender *s, const char *stream, const char *url,
 	j->records = records;
 	j->state = state;
 	j->state_len = state_len;
+	j->state_only = body == NULL;
 	buf_init(&j->gz, 0);
 	if (s->o.dry_run)
 		return submit_dry(s, j);
 
 	pthread_mutex_lock(&s->mu);
+	/* One more than may be in flight: the next body is compressed
+	 * while the others travel. */
 	while (s->count >= s->o.limit && !s->failed)
 		pthread_cond_wait(&s->cv, &s->mu);
 	if (s->failed) {

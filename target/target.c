@@ -621,6 +621,19 @@ out:
 
 /* --- messages ----------------------------------------------------------- */
 
+/* The current message's stream name, decoded, for messages to the user. */
+static const char *
+msg_stream_name(struct target *t)
+{
+	const struct message *m = &t->msg;
+
+	buf_reset(&t->name);
+	if (json_string_decode(&t->name, message_at(m, m->stream),
+	    m->stream.len) < 0 || !t->name.data)
+		return "?";
+	return t->name.data;
+}
+
 static int
 require(struct target *t, struct span sp, const char *key)
 {
@@ -655,28 +668,28 @@ handle_schema(struct target *t)
 		return -1;
 	lit = message_at(m, m->stream);
 	if (message_at(m, m->schema)[0] != '{')
-		return input_fail(t, NULL, "SCHEMA of stream %.*s: 'schema' "
-		    "must be a JSON object", (int)m->stream.len, lit);
+		return input_fail(t, NULL, "SCHEMA of stream '%s': 'schema' "
+		    "must be a JSON object", msg_stream_name(t));
 
 	if (m->key_properties.len && strcmp(message_at(m, m->key_properties),
 	    "null") != 0) {
 		if (string_list(message_at(m, m->key_properties),
 		    m->key_properties.len, &keys, &nkeys) < 0)
-			return input_fail(t, NULL, "SCHEMA of stream %.*s: "
+			return input_fail(t, NULL, "SCHEMA of stream '%s': "
 			    "'key_properties' must be a list of strings",
-			    (int)m->stream.len, lit);
+			    msg_stream_name(t));
 	} else {
-		log_warn("line %zu: SCHEMA of stream %.*s has no "
+		log_warn("line %zu: SCHEMA of stream '%s' has no "
 		    "key_properties; taking []", t->line_no,
-		    (int)m->stream.len, lit);
+		    msg_stream_name(t));
 	}
 
 	b = message_at(m, m->bookmark_properties);
 	blen = m->bookmark_properties.len;
 	if (blen && !json_is_falsy(b, blen) && b[0] != '"' && b[0] != '[') {
-		rc = input_fail(t, NULL, "SCHEMA of stream %.*s: "
+		rc = input_fail(t, NULL, "SCHEMA of stream '%s': "
 		    "bookmark_properties must be a string or list of strings",
-		    (int)m->stream.len, lit);
+		    msg_stream_name(t));
 		goto fail;
 	}
 
@@ -822,8 +835,8 @@ handle_record(struct target *t, size_t raw_len)
 		return -1;
 	s = stream_find(t, message_at(m, m->stream), m->stream.len);
 	if (!s)
-		return input_fail(t, NULL, "RECORD for stream %.*s before its "
-		    "SCHEMA", (int)m->stream.len, message_at(m, m->stream));
+		return input_fail(t, NULL, "RECORD for stream '%s' before its "
+		    "SCHEMA", msg_stream_name(t));
 	if (message_at(m, m->record)[0] != '{')
 		return input_fail(t, s, "'record' must be a JSON object");
 	for (i = 0; i < s->nkeys; i++)
@@ -879,9 +892,9 @@ handle_activate(struct target *t, size_t raw_len)
 		return -1;
 	s = stream_find(t, message_at(m, m->stream), m->stream.len);
 	if (!s) {
-		log_warn("line %zu: skipping ACTIVATE_VERSION for stream %.*s, "
-		    "which has had no SCHEMA", t->line_no, (int)m->stream.len,
-		    message_at(m, m->stream));
+		log_warn("line %zu: skipping ACTIVATE_VERSION for stream '%s', "
+		    "which has had no SCHEMA", t->line_no,
+		    msg_stream_name(t));
 		return 0;
 	}
 	if (version_switch(t, s) < 0 || item_reserve(s) < 0)
