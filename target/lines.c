@@ -6,6 +6,7 @@
 #include "lines.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ lines_init(struct lines *r, int fd, size_t max)
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->max = max;
+	r->idle_ms = -1;
 }
 
 void
@@ -30,11 +32,16 @@ lines_release(struct lines *r)
 	r->cap = r->start = r->end = 0;
 }
 
-/* Read more bytes behind the unread ones; 0, or -1 on error. */
+/*
+ * Read more bytes behind the unread ones; 0, 1 when nothing came within
+ * the reader's idle timeout, or -1 on error.
+ */
 static int
 fill(struct lines *r)
 {
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
 	ssize_t n;
+	int ready;
 
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
@@ -56,6 +63,13 @@ fill(struct lines *r)
 		r->buf = p;
 		r->cap = cap;
 	}
+	if (r->idle_ms >= 0) {
+		do {
+			ready = poll(&pfd, 1, r->idle_ms);
+		} while (ready < 0 && errno == EINTR);
+		if (ready == 0)
+			return 1;
+	}
 	do {
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 	} while (n < 0 && errno == EINTR);
@@ -72,6 +86,7 @@ lines_next(struct lines *r, const char **line, size_t *len,
     size_t *raw_len)
 {
 	size_t scanned = 0, i;
+	int rc;
 
 	for (;;) {
 		char *p = r->buf + r->start;
@@ -104,7 +119,8 @@ lines_next(struct lines *r, const char **line, size_t *len,
 			return log_fail("cannot read input: a line is longer "
 			    "than %zu bytes", r->max);
 		scanned = i;
-		if (fill(r) < 0)
-			return -1;
+		rc = fill(r);
+		if (rc != 0)
+			return rc < 0 ? -1 : 2;
 	}
 }

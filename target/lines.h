@@ -17,6 +17,7 @@ struct lines {
 	size_t end;	/* end of the bytes read */
 	size_t max;	/* longest line allowed */
 	int eof;
+	int idle_ms;	/* -1: wait for input as long as it takes */
 };
 
 void lines_init(struct lines *r, int fd, size_t max);
@@ -25,8 +26,9 @@ void lines_release(struct lines *r);
 /*
  * Hand out the next line: *line points into the reader's buffer and stays
  * valid until the next call; *len excludes the line ending, *raw_len
- * includes it.  Returns 1 for a line, 0 at end of input, -1 when a read
- * fails or a line passes the ceiling (both logged).
+ * includes it.  Returns 1 for a line, 0 at end of input, 2 when no input
+ * came for `idle_ms` (nothing is handed out then; call again), -1 when a
+ * read fails or a line passes the ceiling (both logged).
  */
 int lines_next(struct lines *r, const char **line, size_t *len,
     size_t *raw_len);

@@ -296,7 +296,16 @@ read_input(struct target *t, struct sender *s)
 	int rc;
 
 	lines_init(&in, STDIN_FILENO, LINE_MAX_BYTES);
+	/* Wake up now and then, so a quiet tap still sees its batches go. */
+	in.idle_ms = 1000;
 	while ((rc = lines_next(&in, &line, &len, &raw_len)) > 0) {
+		if (rc == 2) {
+			if (target_tick(t) < 0 || sender_failed(s)) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		line_no++;
 		if (target_handle_line(t, line, len, raw_len, line_no) < 0 ||
 		    sender_failed(s)) {

@@ -971,6 +971,14 @@ target_handle_line(struct target *t, const char *line, size_t len,
 }
 
 int
+target_tick(struct target *t)
+{
+	if (!t->buffered_msgs || now_seconds() - t->last_flush < t->o.delay)
+		return 0;
+	return flush_all(t);
+}
+
+int
 target_finish(struct target *t)
 {
 	return flush_all(t);

@@ -66,6 +66,12 @@ void target_release(struct target *t);
 int target_handle_line(struct target *t, const char *line, size_t len,
     size_t raw_len, size_t line_no);
 
+/*
+ * No input for a while: flush if the batch delay has passed with messages
+ * waiting.  0 or -1.
+ */
+int target_tick(struct target *t);
+
 /* End of input: flush everything.  0 or -1. */
 int target_finish(struct target *t);
 
