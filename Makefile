@@ -30,16 +30,18 @@ BIN   ?= bin
 
 COMMON_SRC = $(wildcard common/*.c)
 TARGET_SRC = $(filter-out target/main.c,$(wildcard target/*.c))
+TAP_SRC    = $(filter-out tap/main.c,$(wildcard tap/*.c))
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 TARGET_OBJ = $(TARGET_SRC:%.c=$(BUILD)/%.o)
+TAP_OBJ    = $(TAP_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all test check unit integration asan valgrind bench clean deps \
 	deps-check install
 
-all: $(BIN)/target-stitch
+all: $(BIN)/target-stitch $(BIN)/tap-taktile
 
 deps-check:
 	@missing=""; set -- $(DEB_PKGS); \
@@ -70,7 +72,11 @@ $(BIN)/target-stitch: $(BUILD)/target/main.o $(TARGET_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ $(ALL_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(TARGET_OBJ) $(COMMON_OBJ)
+$(BIN)/tap-taktile: $(BUILD)/tap/main.o $(TAP_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ $(ALL_LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(TARGET_OBJ) $(TAP_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(ALL_LIBS) -o $@
 
@@ -99,6 +105,7 @@ valgrind:
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/jsonc-parse
 	@BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) bench/bench.py
+	@BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) bench/bench_tap.py
 
 $(BUILD)/bench/jsonc-parse: bench/jsonc_parse.c | deps-check
 	@mkdir -p $(dir $@)
@@ -106,7 +113,8 @@ $(BUILD)/bench/jsonc-parse: bench/jsonc_parse.c | deps-check
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BIN)/target-stitch $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BIN)/target-stitch $(BIN)/tap-taktile \
+		$(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build build-asan bin

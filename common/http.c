@@ -38,6 +38,7 @@ http_response_reset(struct http_response *r)
 	r->status = 0;
 	r->result = CURLE_OK;
 	r->retry_after = -1;
+	r->truncated = 0;
 	r->errbuf[0] = '\0';
 	buf_reset(&r->body);
 }
@@ -56,7 +57,10 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	/* Keep what fits; the rest of an oversized answer is dropped. */
 	room = r->body.max > r->body.len ? r->body.max - r->body.len : 0;
-	buf_append(&r->body, p, len < room ? len : room);
+	if (len > room)
+		r->truncated = 1;
+	if (buf_append(&r->body, p, len < room ? len : room) < 0)
+		r->truncated = 1;
 	return len;
 }
 
@@ -254,6 +258,36 @@ http_describe(const struct http_response *r, char *out, size_t outsz)
 		snprintf(out, outsz, "HTTP %ld: %s", r->status, msg);
 	else
 		snprintf(out, outsz, "HTTP %ld", r->status);
+}
+
+int
+http_form_encode(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char esc[3];
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			if (buf_putc(out, (char)c) < 0)
+				return -1;
+			continue;
+		}
+		if (c == ' ') {
+			if (buf_putc(out, '+') < 0)
+				return -1;
+			continue;
+		}
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		if (buf_append(out, esc, 3) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void

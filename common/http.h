@@ -29,7 +29,8 @@ void http_policy_init(struct http_policy *p);
 struct http_response {
 	long status;			/* 0 when no HTTP answer came */
 	CURLcode result;
-	struct buf body;		/* truncated at its ceiling, not failed */
+	struct buf body;		/* cut at its ceiling, not failed */
+	int truncated;			/* the answer did not fit in `body` */
 	double retry_after;		/* seconds, or -1 when absent */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -72,6 +73,12 @@ double http_parse_retry_after(const char *value, size_t len);
  * is JSON, else its first line, shortened.
  */
 void http_describe(const struct http_response *r, char *out, size_t outsz);
+
+/*
+ * Append `s` form-encoded as a query value: letters, digits and "-._~"
+ * stay, a space becomes "+", every other byte becomes %XX.
+ */
+int http_form_encode(struct buf *out, const char *s);
 
 /* Copy `url` without any user:password@ part, for logs. */
 void http_redact_url(char *out, size_t outsz, const char *url);
