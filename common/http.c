@@ -182,9 +182,9 @@ http_parse_retry_after(const char *v, size_t len)
 	memcpy(text, v, len);
 	text[len] = '\0';
 
-	secs = strtod(text, &end);
-	if (end != text && *end == '\0')
-		return secs >= 0 ? secs : -1;
+	/* Delta seconds are plain decimal digits. */
+	if (strspn(text, "0123456789") == len)
+		return strtod(text, &end);
 
 	when = curl_getdate(text, NULL);
 	if (when == -1)
@@ -199,10 +199,23 @@ body_json_message(const char *body, char *out, size_t outsz)
 {
 	static const char *const keys[] = { "message", "error", "detail" };
 	struct json_object *root, *v, *inner;
+	struct json_tokener *tok;
 	size_t i;
 	int found = 0;
 
-	root = json_tokener_parse(body);
+	/* Only a whole JSON object counts: "404 page not found" is text. */
+	tok = json_tokener_new();
+	if (!tok)
+		return 0;
+	root = json_tokener_parse_ex(tok, body, (int)strlen(body));
+	if (root && (json_tokener_get_error(tok) != json_tokener_success ||
+	    body[json_tokener_get_parse_end(tok) +
+	    strspn(body + json_tokener_get_parse_end(tok), " \t\r\n")] ||
+	    !json_object_is_type(root, json_type_object))) {
+		json_object_put(root);
+		root = NULL;
+	}
+	json_tokener_free(tok);
 	if (!root)
 		return 0;
 	for (i = 0; i < 3 && !found; i++) {
@@ -247,8 +260,11 @@ http_describe(const struct http_response *r, char *out, size_t outsz)
 	msg[0] = '\0';
 	if (r->body.len && !body_json_message(r->body.data, msg,
 	    sizeof(msg))) {
-		snprintf(msg, sizeof(msg), "%.200s", r->body.data);
-		if (r->body.len > 200)
+		size_t line = strcspn(r->body.data, "\r\n");
+
+		snprintf(msg, sizeof(msg), "%.*s", (int)(line < 200 ? line :
+		    200), r->body.data);
+		if (line > 200)
 			strcat(msg, "...");
 	}
 	for (i = 0; msg[i]; i++)
@@ -301,7 +317,11 @@ http_redact_url(char *out, size_t outsz, const char *url)
 		return;
 	host = scheme + 3;
 	slash = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(slash - host));
+	/* The host starts after the last '@' of the authority. */
+	at = NULL;
+	for (const char *p = host; p < slash; p++)
+		if (*p == '@')
+			at = p;
 	if (!at)
 		return;
 	snprintf(out, outsz, "%.*s%s", (int)(host - url), url, at + 1);

@@ -82,10 +82,13 @@ parse_offset(const char *s, size_t len, size_t *pos, int *minutes)
 	(*pos)++;
 	if (digits(s, len, pos, 2, &hh) < 0 || hh > 23)
 		return -1;
-	if (*pos < len && s[*pos] == ':')
+	if (*pos < len && s[*pos] == ':') {
 		(*pos)++;
-	if (*pos < len && digits(s, len, pos, 2, &mm) < 0)
+		if (digits(s, len, pos, 2, &mm) < 0)
+			return -1;
+	} else if (*pos < len && digits(s, len, pos, 2, &mm) < 0) {
 		return -1;
+	}
 	if (mm > 59)
 		return -1;
 	*minutes = sign * (hh * 60 + mm);

@@ -95,6 +95,9 @@ lines_next(struct lines *r, const char **line, size_t *len,
 		for (i = scanned; i < avail; i++)
 			if (p[i] == '\n' || p[i] == '\r')
 				break;
+		if (i < avail && i > r->max)
+			return log_fail("cannot read input: a line is longer "
+			    "than %zu bytes", r->max);
 		if (i < avail && (p[i] == '\n' || i + 1 < avail || r->eof)) {
 			size_t ending = 1;
 
