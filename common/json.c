@@ -131,9 +131,12 @@ utf8_seq(const unsigned char *s, size_t avail)
 	return n;
 }
 
-/* Check the string literal at in[p] (the opening quote); return its end. */
+/*
+ * Check the string literal at in[p] (the opening quote) and move *pos past
+ * it.  *wide is set when a \u escape names a character beyond ASCII.
+ */
 static int
-scan_string(const unsigned char *in, size_t len, size_t *pos,
+scan_string(const unsigned char *in, size_t len, size_t *pos, int *wide,
     struct json_error *err)
 {
 	size_t p = *pos + 1, n;
@@ -166,6 +169,9 @@ scan_string(const unsigned char *in, size_t len, size_t *pos,
 					err->what = "invalid \\u escape in string";
 					goto fail;
 				}
+				if (in[p + 2] != '0' || in[p + 3] != '0' ||
+				    in[p + 4] >= '8')
+					*wide = 1;
 				p += 6;
 				break;
 			default:
@@ -283,6 +289,54 @@ nest_push(struct nest *st, char c)
 	return 0;
 }
 
+static int hex4(const char *s);
+static size_t utf8_put(char *out, uint32_t cp);
+
+/*
+ * Copy a checked string literal, writing each \u escape of a character
+ * beyond ASCII as the UTF-8 it stands for, as every other character of
+ * the output is written.  Escapes of ASCII characters and lone surrogates
+ * stay as they are.  Returns the bytes written, never more than `len`.
+ */
+static size_t
+copy_string_utf8(char *o, const char *s, size_t len)
+{
+	size_t i = 0, w = 0;
+	uint32_t cp, lo;
+
+	while (i < len) {
+		if (s[i] != '\\') {
+			o[w++] = s[i++];
+			continue;
+		}
+		if (s[i + 1] != 'u') {
+			o[w++] = s[i++];
+			o[w++] = s[i++];
+			continue;
+		}
+		cp = (uint32_t)hex4(s + i + 2);
+		if (cp >= 0xD800 && cp <= 0xDBFF && i + 11 < len &&
+		    s[i + 6] == '\\' && s[i + 7] == 'u') {
+			lo = (uint32_t)hex4(s + i + 8);
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				    (lo - 0xDC00);
+				w += utf8_put(o + w, cp);
+				i += 12;
+				continue;
+			}
+		}
+		if (cp < 0x80 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+			memcpy(o + w, s + i, 6);
+			w += 6;
+		} else {
+			w += utf8_put(o + w, cp);
+		}
+		i += 6;
+	}
+	return w;
+}
+
 int
 json_compact_value(const char *text, size_t len, size_t *pos,
     struct buf *out, struct json_keys *keys, struct json_error *err)
@@ -291,7 +345,7 @@ json_compact_value(const char *text, size_t len, size_t *pos,
 	struct nest st = { .s = st.small, .depth = 0, .cap = sizeof(st.small) };
 	size_t p = *pos, start;
 	char *o;
-	int rc = -1;
+	int rc = -1, wide;
 
 	if (!__atomic_load_n(&string_class_ready, __ATOMIC_ACQUIRE))
 		string_class_init();
@@ -340,8 +394,13 @@ value:
 		}
 		goto value;
 	case '"':
-		if (scan_string(in, len, &p, err) < 0)
+		wide = 0;
+		if (scan_string(in, len, &p, &wide, err) < 0)
 			goto out;
+		if (wide) {
+			o += copy_string_utf8(o, text + start, p - start);
+			goto after;
+		}
 		break;
 	case '-': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
@@ -371,10 +430,15 @@ key:
 		goto bad;
 	}
 	start = p;
-	if (scan_string(in, len, &p, err) < 0)
+	wide = 0;
+	if (scan_string(in, len, &p, &wide, err) < 0)
 		goto out;
-	memcpy(o, in + start, p - start);
-	o += p - start;
+	if (wide) {
+		o += copy_string_utf8(o, text + start, p - start);
+	} else {
+		memcpy(o, in + start, p - start);
+		o += p - start;
+	}
 	while (p < len && is_ws(in[p]))
 		p++;
 	if (p >= len)
@@ -467,10 +531,9 @@ hex4(const char *s)
 	return v;
 }
 
-static int
-put_utf8(struct buf *out, uint32_t cp)
+static size_t
+utf8_put(char *b, uint32_t cp)
 {
-	char b[4];
 	size_t n;
 
 	if (cp < 0x80) {
@@ -492,7 +555,15 @@ put_utf8(struct buf *out, uint32_t cp)
 		b[3] = (char)(0x80 | (cp & 0x3F));
 		n = 4;
 	}
-	return buf_append(out, b, n);
+	return n;
+}
+
+static int
+put_utf8(struct buf *out, uint32_t cp)
+{
+	char b[4];
+
+	return buf_append(out, b, utf8_put(b, cp));
 }
 
 int

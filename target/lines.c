@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/log.h"
+#include <stdio.h>
 
 #define LINES_CHUNK (256u << 10)
 
@@ -30,6 +30,21 @@ lines_release(struct lines *r)
 	free(r->buf);
 	r->buf = NULL;
 	r->cap = r->start = r->end = 0;
+}
+
+static int
+lines_error(struct lines *r, const char *what)
+{
+	snprintf(r->error, sizeof(r->error), "%s", what);
+	return -1;
+}
+
+static int
+too_long(struct lines *r)
+{
+	snprintf(r->error, sizeof(r->error), "the line is longer than %zu "
+	    "bytes", r->max);
+	return -1;
 }
 
 /*
@@ -55,11 +70,10 @@ fill(struct lines *r)
 		if (cap > r->max + LINES_CHUNK)
 			cap = r->max + LINES_CHUNK;
 		if (cap <= r->end)
-			return log_fail("cannot read input: a line is longer "
-			    "than %zu bytes", r->max);
+			return too_long(r);
 		p = realloc(r->buf, cap);
 		if (!p)
-			return log_fail("cannot read input: out of memory");
+			return lines_error(r, "out of memory");
 		r->buf = p;
 		r->cap = cap;
 	}
@@ -74,7 +88,7 @@ fill(struct lines *r)
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return log_fail("cannot read input: %s", strerror(errno));
+		return lines_error(r, strerror(errno));
 	if (n == 0)
 		r->eof = 1;
 	r->end += (size_t)n;
@@ -96,8 +110,7 @@ lines_next(struct lines *r, const char **line, size_t *len,
 			if (p[i] == '\n' || p[i] == '\r')
 				break;
 		if (i < avail && i > r->max)
-			return log_fail("cannot read input: a line is longer "
-			    "than %zu bytes", r->max);
+			return too_long(r);
 		if (i < avail && (p[i] == '\n' || i + 1 < avail || r->eof)) {
 			size_t ending = 1;
 
@@ -119,8 +132,7 @@ lines_next(struct lines *r, const char **line, size_t *len,
 			return 1;
 		}
 		if (i > r->max)
-			return log_fail("cannot read input: a line is longer "
-			    "than %zu bytes", r->max);
+			return too_long(r);
 		scanned = i;
 		rc = fill(r);
 		if (rc != 0)

@@ -18,6 +18,7 @@ struct lines {
 	size_t max;	/* longest line allowed */
 	int eof;
 	int idle_ms;	/* -1: wait for input as long as it takes */
+	char error[128];	/* why lines_next() returned -1 */
 };
 
 void lines_init(struct lines *r, int fd, size_t max);
@@ -28,7 +29,8 @@ void lines_release(struct lines *r);
  * valid until the next call; *len excludes the line ending, *raw_len
  * includes it.  Returns 1 for a line, 0 at end of input, 2 when no input
  * came for `idle_ms` (nothing is handed out then; call again), -1 when a
- * read fails or a line passes the ceiling (both logged).
+ * read fails or a line passes the ceiling; r->error then says which
+ * (nothing is logged here: the caller knows the line number).
  */
 int lines_next(struct lines *r, const char **line, size_t *len,
     size_t *raw_len);

@@ -231,7 +231,6 @@ load_settings(const struct config *cfg, struct settings *st)
 	const char *compression = "gzip";
 	struct json_object *id = NULL;	/* borrowed from the config */
 	long long n, connect, timeout;
-	int flag;
 
 	memset(st, 0, sizeof(*st));
 	http_policy_init(&st->policy);
@@ -255,8 +254,8 @@ load_settings(const struct config *cfg, struct settings *st)
 	    config_string(cfg, "big_batch_url", 1, &st->big_url) < 0 ||
 	    check_url(cfg, "big_batch_url", st->big_url) < 0)
 		return -1;
+	/* disable_collection is accepted in any form and changes nothing. */
 	if (config_int(cfg, "turbo_boost_factor", 0, 64, &st->turbo) < 0 ||
-	    config_bool(cfg, "disable_collection", &flag) < 0 ||
 	    config_string(cfg, "compression", 0, &compression) < 0 ||
 	    config_int(cfg, "gzip_level", 1, 9, &st->gzip_level) < 0)
 		return -1;
@@ -313,10 +312,11 @@ read_input(struct target *t, struct sender *s)
 			break;
 		}
 	}
+	if (rc < 0 && in.error[0])
+		log_critical("line %zu: cannot read input: %s", line_no + 1,
+		    in.error);
 	if (rc == 0)
 		rc = target_finish(t);
-	else if (rc < 0 && line_no == 0)
-		log_critical("cannot read the first line of input");
 	lines_release(&in);
 	return rc;
 }
