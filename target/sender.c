@@ -139,8 +139,8 @@ job_post(struct sender *s, struct job *j)
 }
 
 /*
- * Compress the body ahead of its turn.  The plain copy is dropped then:
- * only a 415 needs it again, and it can be had back from the gzip.
+ * Compress the body.  The plain copy is dropped then: only a 415 needs it
+ * again, and it can be had back from the gzip.
  */
 static void
 job_prepare(struct sender *s, struct job *j)
@@ -279,33 +279,26 @@ job_finished(struct sender *s, struct job *j, CURLcode result)
 /*
  * Under mu: mark state-only jobs done, and pick the jobs whose turn has
  * come: queued ones while fewer than `limit` requests are out, and those
- * whose backoff has ended.  *next is set to the first queued job that
- * must wait, so that it can be compressed meanwhile, and *wait_ms to how
- * long the loop may sleep before a backoff ends.
+ * whose backoff has ended.  Sets *wait_ms to how long the loop may sleep
+ * before a backoff ends.
  */
 static size_t
-pick_jobs(struct sender *s, struct job **out, size_t max, struct job **next,
-    long *wait_ms)
+pick_jobs(struct sender *s, struct job **out, size_t max, long *wait_ms)
 {
 	double now = http_now();
 	struct job *j;
 	size_t n = 0, out_now = 0;
 
 	*wait_ms = 1000;
-	*next = NULL;
 	for (j = s->head; j; j = j->next)
 		if (j->phase == JOB_RUNNING || j->phase == JOB_BACKOFF)
 			out_now++;
 	for (j = s->head; j && n < max; j = j->next) {
 		if (j->phase == JOB_QUEUED && j->state_only) {
 			j->phase = JOB_DONE;
-		} else if (j->phase == JOB_QUEUED) {
-			if (out_now < s->o.limit) {
-				out[n++] = j;
-				out_now++;
-			} else if (!*next && !j->prepared) {
-				*next = j;
-			}
+		} else if (j->phase == JOB_QUEUED && out_now < s->o.limit) {
+			out[n++] = j;
+			out_now++;
 		} else if (j->phase == JOB_BACKOFF) {
 			if (j->retry_at <= now)
 				out[n++] = j;
@@ -313,8 +306,6 @@ pick_jobs(struct sender *s, struct job **out, size_t max, struct job **next,
 				*wait_ms = (long)((j->retry_at - now) * 1000) + 1;
 		}
 	}
-	if (*next)
-		*wait_ms = 0;
 	return n;
 }
 
@@ -322,7 +313,7 @@ static void *
 sender_run(void *arg)
 {
 	struct sender *s = arg;
-	struct job *start[64], *ahead;
+	struct job *start[64];
 	struct CURLMsg *msg;
 	size_t i, n;
 	long wait_ms;
@@ -334,14 +325,12 @@ sender_run(void *arg)
 		if (s->failed || (s->stop && !s->head))
 			break;
 		n = pick_jobs(s, start, sizeof(start) / sizeof(start[0]),
-		    &ahead, &wait_ms);
+		    &wait_ms);
 		pthread_mutex_unlock(&s->mu);
 
 		for (i = 0; i < n; i++)
 			if (job_start(s, start[i]) < 0)
 				fail(s);
-		if (ahead)
-			job_prepare(s, ahead);
 
 		finished = 0;
 		curl_multi_perform(s->multi, &running);
@@ -454,8 +443,6 @@ sender_submit(struct sender *s, const char *stream, const char *url,
 		return submit_dry(s, j);
 
 	pthread_mutex_lock(&s->mu);
-	/* One more than may be in flight: the next body is compressed
-	 * while the others travel. */
 	while (s->count >= s->o.limit && !s->failed)
 		pthread_cond_wait(&s->cv, &s->mu);
 	if (s->failed) {

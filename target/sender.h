@@ -2,8 +2,7 @@
  * The sender owns everything between a finished request body and a state
  * line on stdout.  Bodies are queued in input order as jobs; a thread
  * compresses each one and posts it through libcurl's multi interface with
- * at most `limit` requests in flight and one more job waiting, retrying as
- * the HTTP policy
+ * at most `limit` jobs queued or in flight, retrying as the HTTP policy
  * allows.  A job's state is printed only when that job and every job
  * before it have been accepted; after the first failure nothing more is
  * printed.  In dry-run mode there is no thread: a submitted job counts as
@@ -61,7 +60,7 @@ int sender_start(struct sender *s, const struct sender_opts *o);
  * Queue one body for `stream` (borrowed: it must outlive the sender) to
  * `url` (borrowed likewise).  Takes ownership of `body` (malloc'ed) and of
  * `state` (malloc'ed compact JSON or NULL) whatever happens.  A NULL body
- * makes a state-only job.  Blocks while `limit` + 1 jobs are pending.
+ * makes a state-only job.  Blocks while `limit` jobs are pending.
  * Returns -1 once the sender has failed.
  */
 int sender_submit(struct sender *s, const char *stream, const char *url,

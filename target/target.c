@@ -361,6 +361,7 @@ flush_stream(struct target *t, struct stream *s, char *state,
 		if (t->o.output) {
 			fwrite(body, 1, r[i].len, t->o.output);
 			fputc('\n', t->o.output);
+			fflush(t->o.output);
 		}
 		if (r[i].len > TARGET_BIG_BODY && t->o.big_url)
 			url = t->o.big_url;
