@@ -109,15 +109,17 @@ now_epoch() {
 
 # Build bin/ when a program is missing or older than its sources.
 build() {
-	local prog newer=""
-	for prog in tap-taktile target-stitch; do
+	local prog dir newer=""
+	for prog in tap-taktile:tap target-stitch:target; do
+		dir=${prog#*:}
+		prog=${prog%:*}
 		if [ ! -x "$ROOT/bin/$prog" ]; then
 			newer=missing
 			break
 		fi
-		newer=$(find "$ROOT/common" "$ROOT/tap" "$ROOT/target" \
-			-name '*.[ch]' -newer "$ROOT/bin/$prog" -print -quit)
-		[ -z "$newer" ] || break
+		newer=$(find "$ROOT/common" "$ROOT/$dir" -name '*.[ch]' \
+			-newer "$ROOT/bin/$prog" -print -quit)
+		[ -n "$newer" ] && break
 	done
 	[ -n "$newer" ] || return 0
 	log "building bin/"
@@ -207,8 +209,91 @@ export_window() {
 	return 0
 }
 
+# Wait until a stand-in has written its port file; prints the port.
+wait_port() {
+	local file=$1 i
+	for i in $(seq 1 100); do
+		if [ -s "$file" ]; then
+			head -n 1 "$file"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# The whole pipeline against local stand-ins of both APIs on 127.0.0.1:
+# no credentials, no network.  The stand-ins are the test suite's.
 run_demo() {
-	exec "$ROOT/tests/demo.sh"
+	local demo now hour tk st status
+	command -v python3 >/dev/null ||
+		die $EXIT_USAGE "the demo's stand-in servers need python3"
+	demo=$(mktemp -d "${TMPDIR:-/tmp}/run-sh-demo.XXXXXX") ||
+		die $EXIT_FAILED "cannot create a temporary directory"
+	chmod 700 "$demo"
+	tmp=$demo
+	build
+
+	now=$(date -u +%s)
+	hour=$((now - now % 3600 - 3600))
+	log "demo: serving 2,500 made-up decisions for $(iso "$hour") to $(iso $((hour + 3600)))"
+	python3 "$ROOT/tests/taktile_server.py" --api-key demo-api-key \
+		--decisions 2500 --start "$(iso "$hour")" --span 3600 \
+		--port-file "$demo/taktile.port" 2>"$demo/taktile.log" &
+	children+=($!)
+	python3 "$ROOT/tests/stitch_server.py" --token demo-token \
+		--port-file "$demo/stitch.port" --log "$demo/batches.jsonl" \
+		2>"$demo/stitch.log" &
+	children+=($!)
+	tk=$(wait_port "$demo/taktile.port") || die $EXIT_FAILED "the Taktile stand-in did not start"
+	st=$(wait_port "$demo/stitch.port") || die $EXIT_FAILED "the Stitch stand-in did not start"
+
+	(umask 077
+	cat >"$demo/tap-config.json" <<JSON
+{"base_url": "http://127.0.0.1:$tk", "api_key": "demo-api-key",
+ "start_time": "", "end_time": "", "include_node_results": true,
+ "include_external_resources": true}
+JSON
+	cat >"$demo/target-config.json" <<JSON
+{"token": "demo-token", "client_id": 1,
+ "small_batch_url": "http://127.0.0.1:$st/v2/import/batch",
+ "big_batch_url": "http://127.0.0.1:$st/v2/import/batch",
+ "batch_size_preferences": {}}
+JSON
+	)
+	TAP_CONFIG=$demo/tap-config.json TARGET_CONFIG=$demo/target-config.json \
+		STATE_DIR=$demo/state RUN_SH_NOW=$(iso "$now") "$ROOT/run.sh" 2>&1 |
+		grep -v -e '^INFO METRIC' -e '^INFO Requesting' >&2
+	status=${PIPESTATUS[0]}
+
+	echo
+	echo "What reached the Stitch stand-in:"
+	python3 - "$demo/batches.jsonl" <<'PY'
+import json, sys
+tables = {}
+try:
+    with open(sys.argv[1]) as f:
+        for line in f:
+            b = json.loads(line)
+            t = tables.setdefault(b["table_name"], [0, 0, 0, 0])
+            t[0] += b["upserts"]
+            t[1] += 1
+            t[2] += b["wire_bytes"]
+            t[3] += b["decompressed_bytes"]
+except FileNotFoundError:
+    pass
+print("  %-12s %8s %8s %14s %14s" % ("table", "records", "batches",
+                                     "wire bytes", "JSON bytes"))
+for name, (recs, batches, wire, raw) in sorted(tables.items()):
+    print("  %-12s %8d %8d %14d %14d" % (name, recs, batches, wire, raw))
+if not tables:
+    print("  nothing")
+PY
+	echo
+	echo "The demo used made-up data on 127.0.0.1 only. To export for real, copy"
+	echo "configs/*.example.json to configs/tap-config.json and"
+	echo "configs/target-config.json, fill them in, and run ./run.sh"
+	exit "$status"
 }
 
 main() {
