@@ -36,10 +36,27 @@ def run(name, args, stdin=b"", timeout=120, env=None):
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    return subprocess.run(wrap([program(name)] + list(args)),
+    proc = subprocess.run(wrap([program(name)] + list(args)),
                           input=stdin, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout,
                           env=full_env)
+    check_sanitizers(proc.stderr)
+    return proc
+
+
+SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
+                   b"runtime error:", b"== Invalid ", b"definitely lost")
+
+
+def check_sanitizers(stderr):
+    """Fail loudly when a sanitizer or valgrind reported a problem, even in
+    a run whose exit status the test expected to be non-zero."""
+    if isinstance(stderr, str):
+        stderr = stderr.encode("utf-8", "replace")
+    for mark in SANITIZER_MARKS:
+        if mark in (stderr or b""):
+            raise AssertionError("memory or UB error reported:\n" +
+                                 stderr.decode("utf-8", "replace")[-4000:])
 
 
 def write_json(directory, name, obj):
