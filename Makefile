@@ -103,9 +103,14 @@ valgrind:
 	@VALGRIND=1 BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) tests/run.py $(TESTS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/jsonc-parse
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/jsonc-parse \
+		$(BUILD)/bench/rusage
 	@BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) bench/bench.py
 	@BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) bench/bench_tap.py
+
+$(BUILD)/bench/rusage: bench/rusage.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@
 
 $(BUILD)/bench/jsonc-parse: bench/jsonc_parse.c | deps-check
 	@mkdir -p $(dir $@)

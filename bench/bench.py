@@ -146,18 +146,38 @@ def run_parser(parser, path, lines):
     return wall
 
 
+# Started through this launcher, the target's peak RSS is its own and not
+# inflated by the Python process that forked it.
+LAUNCHER = os.path.join(ROOT, os.environ.get("BUILD", "build"), "bench",
+                        "rusage")
+if not os.access(LAUNCHER, os.X_OK):
+    LAUNCHER = None
+
+
 def run_target(target, config, path, env):
     """One target run: wall seconds, CPU seconds, peak RSS in KiB and the
     state lines it printed."""
     with open(path, "rb") as stdin, \
             tempfile.TemporaryFile() as out, \
             tempfile.TemporaryFile() as err:
+        argv = [target, "-c", config]
+        if LAUNCHER:
+            result = config + ".rusage"
+            argv = [LAUNCHER, result] + argv
         start = time.perf_counter()
-        proc = subprocess.Popen([target, "-c", config], stdin=stdin,
-                                stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err,
+                                env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
+        cpu, maxrss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+        if LAUNCHER and proc.returncode == 0:
+            # The launcher reports the target's own figures.
+            with open(result) as f:
+                fields = f.read().split()
+            proc.returncode = os.waitstatus_to_exitcode(int(fields[0]))
+            cpu = float(fields[1]) + float(fields[2])
+            maxrss = int(fields[3])
         out.seek(0)
         states = out.read().decode("utf-8", errors="replace")
         err.seek(0)
@@ -166,7 +186,7 @@ def run_target(target, config, path, env):
         tail = "\n".join(log.splitlines()[-20:])
         raise BenchError("target-stitch failed (exit status %d); the end "
                          "of its log:\n%s" % (proc.returncode, tail))
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, states
+    return wall, cpu, maxrss, states
 
 
 def check_final_state(states, want):

@@ -1,13 +1,15 @@
 /*
  * Paging through /history/api/v1/decisions.  One easy handle serves every
  * page, so the connection is reused.  A page is checked and compacted in
- * one pass by the JSON scanner; each decision is then written out as the
- * record of a RECORD message exactly as the API sent it, minus white
- * space: key order, number text and string escapes are untouched.
+ * one pass by the JSON scanner, decision by decision; each decision is
+ * then written out as the record of a RECORD message as the API sent it,
+ * minus white space: key order and number text are untouched, and only
+ * escapes of characters beyond ASCII become the UTF-8 they stand for.
  */
 #include "tap.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,10 +27,19 @@
 static const char RECORD_HEAD[] =
     "{\"type\":\"RECORD\",\"stream\":\"decisions\",\"record\":";
 
+/* Where one decision lies in the page's compact text. */
+struct span {
+	size_t off;
+	size_t len;
+};
+
 struct page {
-	struct buf text;		/* the compact page */
-	struct json_keys keys;		/* its top-level keys */
-	size_t decisions_off, decisions_len;
+	struct buf text;		/* the decisions, compact, end to end */
+	struct span *items;		/* one per decision */
+	size_t n;
+	size_t cap;
+	struct buf pagination;		/* the compact pagination object */
+	struct buf scratch;		/* keys and members we skip */
 	int has_next;
 	struct buf cursor;		/* decoded next_cursor */
 };
@@ -79,25 +90,6 @@ metric(const char *type, const char *name, const char *value,
 	log_metric(line);
 }
 
-/* The compact value of top-level member `name` of the page, or NULL. */
-static const char *
-member(const struct page *pg, const char *name, size_t *len)
-{
-	size_t i, klen, off;
-	const char *t = pg->text.data;
-
-	for (i = 0; i < pg->keys.n; i++) {
-		off = pg->keys.off[i];
-		klen = json_value_span(t + off, pg->text.len - off);
-		if (json_string_equals(t + off, klen, name, strlen(name))) {
-			off += klen + 1;	/* the key and its ':' */
-			*len = json_value_span(t + off, pg->text.len - off);
-			return t + off;
-		}
-	}
-	return NULL;
-}
-
 /* Parse `len` bytes of checked JSON text with json-c; NULL on failure. */
 static struct json_object *
 parse_span(const char *text, size_t len)
@@ -112,6 +104,144 @@ parse_span(const char *text, size_t len)
 	return obj;
 }
 
+static int
+item_add(struct page *pg, size_t off, size_t len)
+{
+	if (pg->n == pg->cap) {
+		size_t cap = pg->cap ? pg->cap * 2 : 1024;
+		struct span *p = realloc(pg->items, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		pg->items = p;
+		pg->cap = cap;
+	}
+	pg->items[pg->n].off = off;
+	pg->items[pg->n].len = len;
+	pg->n++;
+	return 0;
+}
+
+/*
+ * Compact the elements of the array at body[*pos] one by one into
+ * pg->text, noting where each lies.  0, or -1 with `err` set.
+ */
+static int
+scan_decisions(struct page *pg, const char *body, size_t len, size_t *pos,
+    struct json_error *err)
+{
+	size_t p = json_skip_ws(body, len, *pos), start;
+
+	if (p >= len || body[p] != '[') {
+		err->offset = p;
+		err->what = "'decisions' is not a list";
+		return -1;
+	}
+	p = json_skip_ws(body, len, p + 1);
+	if (p < len && body[p] == ']') {
+		*pos = p + 1;
+		return 0;
+	}
+	for (;;) {
+		start = pg->text.len;
+		if (json_compact_value(body, len, &p, &pg->text, NULL,
+		    err) < 0)
+			return -1;
+		if (item_add(pg, start, pg->text.len - start) < 0) {
+			err->offset = p;
+			err->what = "out of memory";
+			return -1;
+		}
+		p = json_skip_ws(body, len, p);
+		if (p < len && body[p] == ',') {
+			p++;
+			continue;
+		}
+		if (p < len && body[p] == ']') {
+			*pos = p + 1;
+			return 0;
+		}
+		err->offset = p;
+		err->what = "expected ',' or ']' in 'decisions'";
+		return -1;
+	}
+}
+
+/*
+ * Walk the page's top-level object: the decisions are compacted one by
+ * one, so their bounds come for free; pagination is kept for json-c;
+ * anything else is checked and dropped.  0, or -1 with `err` set.  Bits
+ * of *found say which of 'decisions' (1) and 'pagination' (2) were seen.
+ */
+static int
+scan_page(struct page *pg, const char *body, size_t len, int *found,
+    struct json_error *err)
+{
+	size_t p = json_skip_ws(body, len, 0), klen;
+	const char *key;
+
+	*found = 0;
+	if (p >= len || body[p] != '{') {
+		err->offset = p;
+		err->what = "not a JSON object";
+		return -1;
+	}
+	p = json_skip_ws(body, len, p + 1);
+	if (p < len && body[p] == '}')
+		goto end;
+	for (;;) {
+		buf_reset(&pg->scratch);
+		if (p >= len || body[p] != '"' || json_compact_value(body,
+		    len, &p, &pg->scratch, NULL, err) < 0) {
+			err->offset = p;
+			err->what = "expected a string as object key";
+			return -1;
+		}
+		key = pg->scratch.data;
+		klen = pg->scratch.len;
+		p = json_skip_ws(body, len, p);
+		if (p >= len || body[p] != ':') {
+			err->offset = p;
+			err->what = "expected ':' after object key";
+			return -1;
+		}
+		p++;
+		if (json_string_equals(key, klen, "decisions", 9)) {
+			if (scan_decisions(pg, body, len, &p, err) < 0)
+				return -1;
+			*found |= 1;
+		} else if (json_string_equals(key, klen, "pagination", 10)) {
+			buf_reset(&pg->pagination);
+			if (json_compact_value(body, len, &p, &pg->pagination,
+			    NULL, err) < 0)
+				return -1;
+			*found |= 2;
+		} else {
+			buf_reset(&pg->scratch);
+			if (json_compact_value(body, len, &p, &pg->scratch,
+			    NULL, err) < 0)
+				return -1;
+		}
+		p = json_skip_ws(body, len, p);
+		if (p < len && body[p] == ',') {
+			p = json_skip_ws(body, len, p + 1);
+			continue;
+		}
+		if (p < len && body[p] == '}')
+			break;
+		err->offset = p;
+		err->what = "expected ',' or '}' in object";
+		return -1;
+	}
+end:
+	if (json_skip_ws(body, len, p + 1) != len) {
+		err->offset = p + 1;
+		err->what = "unexpected text after the JSON value";
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Check a page's JSON and find its parts.  Returns 0; 1 when the body is
  * not JSON at all (worth another attempt); -1 after a CRITICAL line when
@@ -122,38 +252,36 @@ page_parse(struct page *pg, const struct http_response *r, int number)
 {
 	struct json_object *pag = NULL, *v;
 	struct json_error err;
-	const char *d, *p;
-	size_t dlen = 0, plen = 0, pos = 0;
-	int rc = -1;
+	const char *body = r->body.data ? r->body.data : "";
+	int found, rc = -1;
 
 	buf_reset(&pg->text);
 	buf_reset(&pg->cursor);
-	if (json_compact_value(r->body.data ? r->body.data : "", r->body.len,
-	    &pos, &pg->text, &pg->keys, &err) < 0 ||
-	    json_skip_ws(r->body.data, r->body.len, pos) != r->body.len) {
+	pg->n = 0;
+	if (scan_page(pg, body, r->body.len, &found, &err) < 0) {
+		/* Text that scans as JSON of another shape is not retried. */
+		if (json_compact(body, r->body.len, &pg->scratch, &err) == 0 ||
+		    strcmp(err.what, "out of memory") == 0) {
+			log_critical("cannot read page %d of 'decisions': the "
+			    "answer is not a JSON object with a 'decisions' "
+			    "list", number);
+			return -1;
+		}
 		log_warn("page %d of 'decisions' is not JSON: %s at byte %zu",
 		    number, err.what, err.offset);
 		return 1;
 	}
-	if (pg->text.data[0] != '{') {
-		log_critical("cannot read page %d of 'decisions': the answer "
-		    "is not a JSON object", number);
-		return -1;
-	}
-	d = member(pg, "decisions", &dlen);
-	p = member(pg, "pagination", &plen);
-	if (!d || d[0] != '[' || !p || p[0] != '{') {
+	if (found != 3) {
 		log_critical("cannot read page %d of 'decisions': the answer "
 		    "lacks a 'decisions' list or a 'pagination' object",
 		    number);
 		return -1;
 	}
-	pg->decisions_off = (size_t)(d - pg->text.data);
-	pg->decisions_len = dlen;
 
-	pag = parse_span(p, plen);
+	pag = parse_span(pg->pagination.data, pg->pagination.len);
 	/* has_next and next_cursor are borrowed from pag. */
-	if (!pag || !json_object_object_get_ex(pag, "has_next", &v) ||
+	if (!pag || !json_object_is_type(pag, json_type_object) ||
+	    !json_object_object_get_ex(pag, "has_next", &v) ||
 	    !json_object_is_type(v, json_type_boolean)) {
 		log_critical("cannot read page %d of 'decisions': "
 		    "'pagination' has no boolean 'has_next'", number);
@@ -181,28 +309,20 @@ out:
 static long
 page_emit(const struct tap_opts *o, const struct page *pg)
 {
-	const char *t = pg->text.data + pg->decisions_off;
-	size_t len = pg->decisions_len, pos = 1, n;
-	long count = 0;
+	size_t i;
 
-	while (pos < len - 1) {
-		n = json_value_span(t + pos, len - 1 - pos);
-		if (o->selected) {
-			fwrite(RECORD_HEAD, 1, sizeof(RECORD_HEAD) - 1, o->out);
-			fwrite(t + pos, 1, n, o->out);
-			fputs("}\n", o->out);
-		}
-		count++;
-		pos += n;
-		if (pos < len - 1 && t[pos] == ',')
-			pos++;
+	for (i = 0; o->selected && i < pg->n; i++) {
+		fwrite(RECORD_HEAD, 1, sizeof(RECORD_HEAD) - 1, o->out);
+		fwrite(pg->text.data + pg->items[i].off, 1, pg->items[i].len,
+		    o->out);
+		fputs("}\n", o->out);
 	}
 	if (fflush(o->out) != 0 || ferror(o->out)) {
 		log_critical("cannot write records to stdout: %s",
 		    strerror(errno));
 		return -1;
 	}
-	return count;
+	return (long)pg->n;
 }
 
 /*
@@ -342,6 +462,8 @@ tap_sync(const struct tap_opts *o)
 	memset(&pg, 0, sizeof(pg));
 	buf_init(&pg.text, 0);
 	buf_init(&pg.cursor, 0);
+	buf_init(&pg.pagination, 0);
+	buf_init(&pg.scratch, 0);
 	buf_init(&url, 0);
 	http_response_init(&r, PAGE_MAX_BYTES);
 
@@ -399,7 +521,9 @@ out:
 	http_response_release(&r);
 	buf_release(&pg.text);
 	buf_release(&pg.cursor);
-	json_keys_release(&pg.keys);
+	buf_release(&pg.pagination);
+	buf_release(&pg.scratch);
+	free(pg.items);
 	buf_release(&url);
 	return rc;
 }
