@@ -13,7 +13,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TAP_CONFIG=${TAP_CONFIG:-$ROOT/configs/tap-config.json}
 TARGET_CONFIG=${TARGET_CONFIG:-$ROOT/configs/target-config.json}
 STATE_DIR=${STATE_DIR:-$ROOT/state}
-MAX_WINDOW=$((24 * 3600))
+# Times are kept as microseconds since the epoch.
+HOUR=3600000000
+MAX_WINDOW=$((24 * HOUR))
 
 # Exit statuses.
 EXIT_OK=0
@@ -77,8 +79,11 @@ on_signal() {
 	log "stopped by SIG$1; the window in progress was not recorded"
 	cleanup
 	trap - EXIT
-	[ "$1" = INT ] && exit 130
-	exit 143
+	case $1 in
+	HUP) exit 129 ;;
+	INT) exit 130 ;;
+	*) exit 143 ;;
+	esac
 }
 
 trap cleanup EXIT
@@ -86,24 +91,36 @@ trap 'on_signal TERM' TERM
 trap 'on_signal INT' INT
 trap 'on_signal HUP' HUP
 
-# Seconds since the epoch of an ISO 8601 time; naive times are UTC.
+ISO_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$'
+
+# Microseconds since the epoch of an ISO 8601 time; naive times are UTC.
+# Only ISO 8601 is taken, although date(1) would read much more.
 to_epoch() {
 	local s
-	s=$(date -u -d "$1" +%s 2>/dev/null) || return 1
+	[[ "$1" =~ $ISO_RE ]] || return 1
+	s=$(date -u -d "${1/,/.}" +%s%6N 2>/dev/null) || return 1
 	[ -n "$s" ] || return 1
-	printf '%s\n' "$s"
+	printf '%s\n' "$((10#$s))"
 }
 
+# ISO 8601 in UTC, with microseconds only when there are some.
 iso() {
-	date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ
+	local sec=$(($1 / 1000000)) us=$(($1 % 1000000))
+	if [ "$us" = 0 ]; then
+		date -u -d "@$sec" +%Y-%m-%dT%H:%M:%SZ
+	else
+		printf '%s.%06dZ\n' "$(date -u -d "@$sec" +%Y-%m-%dT%H:%M:%S)" "$us"
+	fi
 }
 
 now_epoch() {
+	local s
 	if [ -n "${RUN_SH_NOW:-}" ]; then
 		to_epoch "$RUN_SH_NOW" ||
 			die $EXIT_USAGE "RUN_SH_NOW '$RUN_SH_NOW' is not an ISO 8601 time"
 	else
-		date -u +%s
+		s=$(date -u +%s%6N)
+		printf '%s\n' "$((10#$s))"
 	fi
 }
 
@@ -234,9 +251,9 @@ run_demo() {
 	tmp=$demo
 	build
 
-	now=$(date -u +%s)
-	hour=$((now - now % 3600 - 3600))
-	log "demo: serving 2,500 made-up decisions for $(iso "$hour") to $(iso $((hour + 3600)))"
+	now=$(now_epoch)
+	hour=$((now - now % HOUR - HOUR))
+	log "demo: serving 2,500 made-up decisions for $(iso "$hour") to $(iso $((hour + HOUR)))"
 	python3 "$ROOT/tests/taktile_server.py" --api-key demo-api-key \
 		--decisions 2500 --start "$(iso "$hour")" --span 3600 \
 		--port-file "$demo/taktile.port" 2>"$demo/taktile.log" &
@@ -306,7 +323,7 @@ main() {
 
 	local now hour start end override=0 t0 status=0 total=0 windows=0
 	now=$(now_epoch) || exit $EXIT_USAGE
-	hour=$((now - now % 3600))
+	hour=$((now - now % HOUR))
 
 	if [ -n "${TAP_START_TIME:-}" ] || [ -n "${TAP_END_TIME:-}" ]; then
 		override=1
@@ -320,7 +337,7 @@ main() {
 			start=$(to_epoch "$TAP_START_TIME") ||
 				die $EXIT_USAGE "TAP_START_TIME '$TAP_START_TIME' is not an ISO 8601 time"
 		else
-			start=$((end - 3600))
+			start=$((end - HOUR))
 		fi
 		[ "$start" -le "$end" ] ||
 			die $EXIT_USAGE "TAP_START_TIME $(iso "$start") is after TAP_END_TIME $(iso "$end")"
@@ -330,7 +347,7 @@ main() {
 	check_config "$TARGET_CONFIG" target
 	mkdir -p "$STATE_DIR" || die $EXIT_USAGE "cannot create state directory '$STATE_DIR'"
 
-	exec 9>"$STATE_DIR/run.lock" || die $EXIT_USAGE "cannot open '$STATE_DIR/run.lock'"
+	exec 9>>"$STATE_DIR/run.lock" || die $EXIT_USAGE "cannot open '$STATE_DIR/run.lock'"
 	flock -n 9 || die $EXIT_LOCKED "another run holds '$STATE_DIR/run.lock'; exiting"
 
 	build
@@ -339,7 +356,7 @@ main() {
 
 	if [ "$override" = 0 ]; then
 		end=$hour
-		start=$((hour - 3600))
+		start=$((hour - HOUR))
 		if [ -s "$STATE_DIR/last-window-end" ]; then
 			local recorded
 			recorded=$(head -n 1 "$STATE_DIR/last-window-end")
