@@ -451,7 +451,7 @@ tap_sync(const struct tap_opts *o)
 	struct http_response r;
 	struct curl_slist *headers = NULL;
 	struct page pg;
-	struct buf url;
+	struct buf url, after;
 	char start[ISOTIME_BUFSZ], end[ISOTIME_BUFSZ], value[32];
 	CURL *h = NULL;
 	long n;
@@ -465,6 +465,7 @@ tap_sync(const struct tap_opts *o)
 	buf_init(&pg.pagination, 0);
 	buf_init(&pg.scratch, 0);
 	buf_init(&url, 0);
+	buf_init(&after, 0);
 	http_response_init(&r, PAGE_MAX_BYTES);
 
 	isotime_format_offset(start, &o->start);
@@ -493,13 +494,22 @@ tap_sync(const struct tap_opts *o)
 	do {
 		number++;
 		t0 = http_now();
-		if (build_url(&url, o, number > 1 ? pg.cursor.data : NULL) < 0) {
+		buf_reset(&after);
+		if ((number > 1 && buf_puts(&after, pg.cursor.data) < 0) ||
+		    build_url(&url, o, number > 1 ? after.data : NULL) < 0) {
 			log_critical("cannot build a request URL: out of "
 			    "memory");
 			goto out;
 		}
 		if (page_fetch(o, h, &r, url.data, &pg, number) < 0)
 			goto out;
+		/* The same cursor again would page for ever. */
+		if (pg.has_next && number > 1 &&
+		    strcmp(pg.cursor.data, after.data) == 0) {
+			log_critical("cannot page past page %d of 'decisions': "
+			    "the API returned the cursor it was given", number);
+			goto out;
+		}
 		n = page_emit(o, &pg);
 		if (n < 0)
 			goto out;
@@ -525,5 +535,6 @@ out:
 	buf_release(&pg.scratch);
 	free(pg.items);
 	buf_release(&url);
+	buf_release(&after);
 	return rc;
 }

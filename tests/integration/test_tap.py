@@ -892,6 +892,15 @@ class FatalTest(TapCase):
                 self.assertFatal(res, "next_cursor")
                 self.assertEqual(len(self.server.requests) - before, 1)
 
+    def test_cursor_that_does_not_move_is_fatal(self):
+        page = ('{"decisions": [], "pagination": {"has_next": true, '
+                '"next_cursor": "same"}}')
+        self.server.push({"body": page}, {"body": page})
+        res = self.run_tap()
+        self.assertFatal(res, "cursor")
+        self.assertEqual(len(self.server.requests), 2)
+        self.assertNotIn("STATE", [m["type"] for m in res.messages])
+
     def test_has_next_missing(self):
         self.server.push({"body": '{"decisions": [], "pagination": {}}'})
         res = self.run_tap()
