@@ -353,6 +353,12 @@ main(int argc, char **argv)
 		return rc < 0 ? EXIT_USAGE : EXIT_OK;
 	}
 	log_set_level(a.verbose ? LOG_DEBUG : a.quiet ? LOG_WARNING : LOG_INFO);
+	/*
+	 * A closed stdout shows up as a write error, reported and turned
+	 * into exit status 1, rather than as a silent death.
+	 * TODO: SIGTERM and SIGINT still take their default action; they
+	 * should let in-flight work end cleanly (see docs/TODO.md).
+	 */
 	signal(SIGPIPE, SIG_IGN);
 	/* Batches come and go in large blocks: give them back when freed. */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
