@@ -6,7 +6,8 @@ default; BENCH_RECORDS=20000,80000 picks others) it times json-c parsing
 every line (build/bench/jsonc-parse) and target-stitch loading the
 corpus into a local stand-in for Stitch with its default settings, best
 of three runs each, and records the target's peak RSS and the bytes it
-put on the wire.  It then prints the figures and PASS or FAIL against
+put on the wire; then it times the target once more with
+validate_records on, every record checked against its stream's schema.  It then prints the figures and PASS or FAIL against
 the goals below.
 
 The exit status is 0 whatever the figures are; it is 1 when a program
@@ -35,6 +36,7 @@ GOAL_RSS_MIB = 32.0     # peak RSS, at most
 GOAL_FLAT_MIB = 2.0     # growth of peak RSS from smallest to largest
 GOAL_FLAT_SHARE = 0.10  # ... or this share of the smallest, if larger
 GOAL_WIRE = 6.0         # JSON bytes / wire bytes, at least
+GOAL_VALIDATE = 0.5     # speed with validate_records / speed without
 
 
 class BenchError(Exception):
@@ -109,11 +111,15 @@ def corpus(n, digest):
     return path, meta
 
 
-def write_config(url):
-    path = os.path.join(OUT, "target-config.json")
+def write_config(url, validate=False):
+    name = "target-config-validate.json" if validate else \
+        "target-config.json"
+    path = os.path.join(OUT, name)
     config = {"token": "bench-token", "client_id": 4242,
               "small_batch_url": url, "big_batch_url": url,
               "batch_size_preferences": {}}
+    if validate:
+        config["validate_records"] = True
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(config, f)
@@ -206,7 +212,7 @@ def check_final_state(states, want):
 
 
 def measure(n, path, meta, tools, sink, runs):
-    parser, target, config, env = tools
+    parser, target, config, validating, env = tools
     print("%s records (%.1f MB): json-c" % (format(n, ","),
                                             meta["bytes"] / 1e6),
           end="", flush=True)
@@ -225,6 +231,14 @@ def measure(n, path, meta, tools, sink, runs):
         rss.append(maxrss)
         wire.add(sink.totals())
         print(" %.2f s" % wall, end="", flush=True)
+    print("; with validate_records", end="", flush=True)
+    checked = []
+    for _ in range(runs):
+        sink.reset()
+        wall, _, _, states = run_target(target, validating, path, env)
+        check_final_state(states, meta["last_state"])
+        checked.append(wall)
+        print(" %.2f s" % wall, end="", flush=True)
     print(flush=True)
     requests, wire_bytes, plain = max(wire, key=lambda t: t[1])
     spread = wire_bytes - min(t[1] for t in wire)
@@ -234,7 +248,7 @@ def measure(n, path, meta, tools, sink, runs):
         "target": walls[best], "cpu": cpus[best],
         "rss_mib": max(rss) / 1024.0, "wire": wire_bytes,
         "requests": requests, "plain": plain, "states": nstates,
-        "wire_spread": spread,
+        "wire_spread": spread, "validated": min(checked),
     }
 
 
@@ -250,6 +264,12 @@ def table(results):
         ("records/s", lambda r: format(int(r["records"] / r["target"]),
                                        ","), ""),
         ("MB/s", lambda r: "%.1f" % (r["bytes"] / 1e6 / r["target"]), ""),
+        ("validating s", lambda r: "%.3f" % r["validated"], ""),
+        ("validated rec/s", lambda r: format(
+            int(r["records"] / r["validated"]), ","), ""),
+        ("validated speed", lambda r: "%.2f" % (r["target"] /
+                                                r["validated"]),
+         ">= %.1f" % GOAL_VALIDATE),
         ("peak RSS MiB", lambda r: "%.1f" % r["rss_mib"],
          "<= %.0f, flat" % GOAL_RSS_MIB),
         ("wire bytes", lambda r: format(r["wire"], ","), ""),
@@ -298,6 +318,12 @@ def verdicts(results):
                 "compression: JSON / wire bytes >= %.0f (%s)" % (
                     GOAL_WIRE, show("%.2f" % (r["bytes"] / r["wire"])
                                     for r in results))))
+    out.append((each(lambda r: r["target"] / r["validated"] >=
+                     GOAL_VALIDATE),
+                "validation: speed with validate_records / without >= "
+                "%.1f (%s)" % (GOAL_VALIDATE, show(
+                    "%.2f" % (r["target"] / r["validated"])
+                    for r in results))))
     for ok, text in out:
         print("%s %s" % ("PASS" if ok else "FAIL", text))
     for r in results:
@@ -331,7 +357,8 @@ def main():
     sink = sinkmod.Sink()
     url = sink.start()
     try:
-        tools = (parser, target, write_config(url), child_env())
+        tools = (parser, target, write_config(url),
+                 write_config(url, validate=True), child_env())
         results = [measure(n, path, meta, tools, sink, max(1, runs))
                    for n, path, meta in corpora]
     finally:

@@ -50,6 +50,7 @@ struct settings {
 	long long turbo;
 	int gzip;
 	long long gzip_level;
+	int validate;
 	struct http_policy policy;
 };
 
@@ -75,7 +76,8 @@ help(void)
 "\n"
 "options:\n"
 "  -c, --config FILE           target config (JSON); required unless -n\n"
-"  -n, --dry-run               check the messages, send nothing\n"
+"  -n, --dry-run               check the messages and validate every\n"
+"                              record against its schema; send nothing\n"
 "  -o, --output-file FILE      also write every request body to FILE\n"
 "  -v, --verbose               log DEBUG lines too\n"
 "  -q, --quiet                 log only warnings and errors\n"
@@ -90,7 +92,9 @@ help(void)
 "  batch_size_preferences (required); turbo_boost_factor (requests in\n"
 "  flight, 1), compression (\"gzip\" or \"none\"), gzip_level (1-9, 6),\n"
 "  max_attempts (5), retry_base_seconds (1), connect_timeout (30),\n"
-"  request_timeout (300), disable_collection (ignored).\n"
+"  request_timeout (300), validate_records (false: check each record\n"
+"  against its stream's JSON Schema before sending), disable_collection\n"
+"  (ignored).\n"
 "\n"
 "environment: TARGET_STITCH_SSL_VERIFY=false turns off TLS checks;\n"
 "  http_proxy, https_proxy and no_proxy are honoured.\n"
@@ -227,7 +231,7 @@ load_settings(const struct config *cfg, struct settings *st)
 	    "small_batch_url", "big_batch_url", "batch_size_preferences",
 	    "turbo_boost_factor", "disable_collection", "compression",
 	    "gzip_level", "max_attempts", "retry_base_seconds",
-	    "connect_timeout", "request_timeout", NULL };
+	    "connect_timeout", "request_timeout", "validate_records", NULL };
 	const char *compression = "gzip";
 	struct json_object *id = NULL;	/* borrowed from the config */
 	long long n, connect, timeout;
@@ -257,6 +261,7 @@ load_settings(const struct config *cfg, struct settings *st)
 	/* disable_collection is accepted in any form and changes nothing. */
 	if (config_int(cfg, "turbo_boost_factor", 0, 64, &st->turbo) < 0 ||
 	    config_string(cfg, "compression", 0, &compression) < 0 ||
+	    config_bool(cfg, "validate_records", &st->validate) < 0 ||
 	    config_int(cfg, "gzip_level", 1, 9, &st->gzip_level) < 0)
 		return -1;
 	if (st->turbo == 0)
@@ -410,6 +415,7 @@ main(int argc, char **argv)
 	to.prefs = st.prefs;
 	to.output = output;
 	to.dry_run = a.dry_run;
+	to.validate = a.dry_run || st.validate;
 
 	if (sender_start(&sender, &so) < 0) {
 		sender_finish(&sender, 0);

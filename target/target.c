@@ -15,6 +15,7 @@
 #include "../common/http.h"
 #include "../common/isotime.h"
 #include "../common/json.h"
+#include "../common/jsonschema.h"
 #include "../common/log.h"
 
 #define SEQ_DIGITS 19
@@ -49,6 +50,7 @@ struct stream {
 	struct buf bookmarks;		/* empty: none */
 	char **keys;
 	size_t nkeys;
+	struct jsonschema *validator;	/* NULL unless records are checked */
 	const char *url;
 	struct buf items;
 	struct item *it;
@@ -112,6 +114,7 @@ stream_free(struct stream *s)
 	buf_release(&s->key_names);
 	buf_release(&s->bookmarks);
 	keys_free(s);
+	jsonschema_free(s->validator);
 	buf_release(&s->items);
 	buf_release(&s->version);
 	free(s->it);
@@ -335,6 +338,17 @@ flush_stream(struct target *t, struct stream *s, char *state,
 	const char *url = s->url;
 	int rc = -1;
 
+	/* A dry run without -o has no use for the bodies. */
+	if (t->o.dry_run && !t->o.output) {
+		rc = sender_submit(t->sender, s->name, NULL, NULL, 0, 0, state,
+		    state_len);
+		state = NULL;
+		if (rc < 0)
+			goto out;
+		log_info("%s (%zu): Batch is valid", s->name, s->n);
+		rc = 0;
+		goto out;
+	}
 	log_info("Serializing batch with %zu messages for table %s", s->n,
 	    s->name);
 	if (split(t, s, 0, s->n, &r, &nr, &cap) < 0)
@@ -660,6 +674,7 @@ handle_schema(struct target *t)
 	struct message *m = &t->msg;
 	struct stream *s;
 	const char *lit;
+	struct jsonschema *validator = NULL;
 	char **keys = NULL;
 	size_t nkeys = 0, blen;
 	const char *b;
@@ -694,6 +709,19 @@ handle_schema(struct target *t)
 		goto fail;
 	}
 
+	if (t->o.validate) {
+		char why[256];
+
+		validator = jsonschema_new(message_at(m, m->schema),
+		    m->schema.len, why, sizeof(why));
+		if (!validator) {
+			rc = input_fail(t, NULL, "SCHEMA of stream '%s' is not "
+			    "a valid draft 4 JSON Schema: %s",
+			    msg_stream_name(t), why);
+			goto fail;
+		}
+	}
+
 	/* A SCHEMA flushes every stream, so records keep their schema. */
 	if (flush_all(t) < 0) {
 		rc = -1;
@@ -713,6 +741,8 @@ handle_schema(struct target *t)
 	keys_free(s);
 	s->keys = keys;
 	s->nkeys = nkeys;
+	jsonschema_free(s->validator);
+	s->validator = validator;
 	buf_append(&s->schema, message_at(m, m->schema), m->schema.len);
 	if (keys)
 		buf_append(&s->key_names, message_at(m, m->key_properties),
@@ -732,6 +762,7 @@ fail:
 	while (nkeys)
 		free(keys[--nkeys]);
 	free(keys);
+	jsonschema_free(validator);
 	return rc;
 }
 
@@ -822,6 +853,27 @@ has_key(const struct message *m, const char *key)
 	return 0;
 }
 
+/* Validate the record against its stream's schema; 0 or -1 (logged). */
+static int
+check_record(struct target *t, struct stream *s)
+{
+	const struct message *m = &t->msg;
+	struct jsonschema_error e;
+	int rc;
+
+	rc = jsonschema_validate(s->validator, message_at(m, m->record),
+	    m->record.len, &e);
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		return input_fail(t, s, "cannot validate the record: out of "
+		    "memory");
+	log_critical("record on line %zu of stream '%s' fails schema at %s: "
+	    "%s (keyword '%s')", t->line_no, s->name, e.path[0] ? e.path :
+	    "the top level", e.message, e.keyword);
+	return -1;
+}
+
 static int
 handle_record(struct target *t, size_t raw_len)
 {
@@ -844,6 +896,8 @@ handle_record(struct target *t, size_t raw_len)
 		if (!has_key(m, s->keys[i]))
 			return input_fail(t, s, "record is missing key "
 			    "property '%s'", s->keys[i]);
+	if (s->validator && check_record(t, s) < 0)
+		return -1;
 	timed = record_time(t, s, when);
 	if (timed < 0)
 		return -1;

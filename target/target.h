@@ -31,6 +31,7 @@ struct target_opts {
 	struct json_object *prefs;	/* borrowed batch_size_preferences */
 	FILE *output;			/* -o file, or NULL */
 	int dry_run;
+	int validate;			/* check records against their schema */
 };
 
 struct stream;
