@@ -307,6 +307,16 @@ http_form_encode(struct buf *out, const char *s)
 }
 
 void
+http_headers_free(struct curl_slist *list)
+{
+	struct curl_slist *l;
+
+	for (l = list; l; l = l->next)
+		memset(l->data, 0, strlen(l->data));
+	curl_slist_free_all(list);
+}
+
+void
 http_redact_url(char *out, size_t outsz, const char *url)
 {
 	const char *scheme = strstr(url, "://");

@@ -80,6 +80,12 @@ void http_describe(const struct http_response *r, char *out, size_t outsz);
  */
 int http_form_encode(struct buf *out, const char *s);
 
+/*
+ * Free a header list that may hold a secret (an API key, a token),
+ * wiping every header first.  NULL is allowed.
+ */
+void http_headers_free(struct curl_slist *list);
+
 /* Copy `url` without any user:password@ part, for logs. */
 void http_redact_url(char *out, size_t outsz, const char *url);
 

@@ -419,16 +419,6 @@ fail:
 	return NULL;
 }
 
-static void
-headers_free(struct curl_slist *list)
-{
-	struct curl_slist *l;
-
-	for (l = list; l; l = l->next)
-		memset(l->data, 0, strlen(l->data));
-	curl_slist_free_all(list);
-}
-
 static int
 write_state(const struct tap_opts *o)
 {
@@ -526,7 +516,7 @@ tap_sync(const struct tap_opts *o)
 	    number);
 	rc = 0;
 out:
-	headers_free(headers);
+	http_headers_free(headers);
 	curl_easy_cleanup(h);
 	http_response_release(&r);
 	buf_release(&pg.text);

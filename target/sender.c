@@ -64,17 +64,6 @@ job_free(struct sender *s, struct job *j)
 	free(j);
 }
 
-/* Free a header list that may hold the token, wiping it first. */
-static void
-headers_free(struct curl_slist *list)
-{
-	struct curl_slist *l;
-
-	for (l = list; l; l = l->next)
-		memset(l->data, 0, strlen(l->data));
-	curl_slist_free_all(list);
-}
-
 /* Print the states of finished jobs at the front.  Caller holds mu. */
 static void
 print_done(struct sender *s)
@@ -517,8 +506,8 @@ sender_finish(struct sender *s, int drain)
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	s->multi = NULL;
-	headers_free(s->headers);
-	headers_free(s->headers_gz);
+	http_headers_free(s->headers);
+	http_headers_free(s->headers_gz);
 	s->headers = s->headers_gz = NULL;
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
