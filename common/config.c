@@ -67,61 +67,70 @@ offset_to_line(const char *s, size_t off, int *line, int *col)
 }
 
 int
+config_parse(struct config *cfg, const char *name, const char *text,
+    size_t len)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error e;
+	const char *why;
+	size_t off;
+	int line, col;
+
+	cfg->root = NULL;
+	if (!cfg->path)
+		cfg->path = strdup(name);
+	if (!cfg->path || len > CONFIG_MAX_BYTES)
+		return log_fail("cannot parse config '%s': %s", name,
+		    cfg->path ? "too large" : "out of memory");
+	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (!tok)
+		return log_fail("cannot parse config '%s': out of memory", name);
+	cfg->root = json_tokener_parse_ex(tok, text, (int)len);
+	e = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+
+	why = e == json_tokener_continue ? "unexpected end of file" :
+	    json_tokener_error_desc(e);
+	if (cfg->root && e == json_tokener_success) {
+		while (off < len && strchr(" \t\r\n", text[off]) && text[off])
+			off++;
+		if (off == len)
+			goto parsed;
+		why = "unexpected text after the JSON value";
+	}
+	offset_to_line(text, off < len ? off : len, &line, &col);
+	log_error("cannot parse config '%s': line %d column %d: %s", name,
+	    line, col, why);
+	goto fail;
+parsed:
+	if (!json_object_is_type(cfg->root, json_type_object)) {
+		log_error("cannot use config '%s': it is not a JSON object",
+		    name);
+		goto fail;
+	}
+	return 0;
+fail:
+	json_object_put(cfg->root);
+	cfg->root = NULL;
+	return -1;
+}
+
+int
 config_load(struct config *cfg, const char *path)
 {
-	struct json_tokener *tok = NULL;
 	struct buf text;
-	int rc = -1, line, col;
+	int rc = -1;
 
 	cfg->path = strdup(path);
 	cfg->root = NULL;
 	buf_init(&text, CONFIG_MAX_BYTES);
-	if (!cfg->path || read_file(path, &text) < 0)
-		goto out;
-
-	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
-	if (!tok)
-		goto out;
-	cfg->root = json_tokener_parse_ex(tok, text.data ? text.data : "",
-	    (int)text.len);
-	if (!cfg->root || json_tokener_get_error(tok) != json_tokener_success
-	    || json_tokener_get_parse_end(tok) < text.len) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-		size_t off = json_tokener_get_parse_end(tok);
-		const char *why = e == json_tokener_continue ?
-		    "unexpected end of file" : json_tokener_error_desc(e);
-
-		if (cfg->root && e == json_tokener_success) {
-			while (off < text.len && strchr(" \t\r\n",
-			    text.data[off]))
-				off++;
-			if (off == text.len)
-				goto parsed;
-			why = "unexpected text after the JSON value";
-		}
-		offset_to_line(text.data ? text.data : "", off, &line, &col);
-		log_error("cannot parse config '%s': line %d column %d: %s",
-		    path, line, col, why);
-		goto out;
-	}
-parsed:
-	if (!json_object_is_type(cfg->root, json_type_object)) {
-		log_error("cannot use config '%s': it is not a JSON object",
-		    path);
-		goto out;
-	}
-	rc = 0;
-
-out:
+	if (cfg->path && read_file(path, &text) == 0)
+		rc = config_parse(cfg, path, text.data ? text.data : "",
+		    text.len);
 	if (text.data)
 		memset(text.data, 0, text.len);
 	buf_release(&text);
-	if (tok)
-		json_tokener_free(tok);
-	if (rc < 0) {
-		json_object_put(cfg->root);
-		cfg->root = NULL;
-	}
 	return rc;
 }
 

@@ -20,6 +20,15 @@ struct config {
  */
 int config_load(struct config *cfg, const char *path);
 
+/*
+ * Parse `len` bytes of `text` as the config called `name` (used in
+ * messages).  Returns 0 or -1 after logging, as config_load() does.
+ * cfg->path must be NULL or set by the caller; release with
+ * config_release() either way.
+ */
+int config_parse(struct config *cfg, const char *name, const char *text,
+    size_t len);
+
 /* Wipe the values of the keys named in `secrets`, then free everything. */
 void config_release(struct config *cfg, const char *const *secrets);
 
