@@ -23,6 +23,7 @@ http_policy_init(struct http_policy *p)
 	p->connect_timeout = 30;
 	p->timeout = 300;
 	p->verify_tls = 1;
+	p->ca_file = NULL;
 }
 
 void
@@ -95,6 +96,8 @@ http_easy_setup(CURL *h, const struct http_policy *p,
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, p->verify_tls ? 1L : 0L);
 	SET(CURLOPT_SSL_VERIFYHOST, p->verify_tls ? 2L : 0L);
+	if (p->ca_file)
+		SET(CURLOPT_CAINFO, p->ca_file);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_ERRORBUFFER, r->errbuf);

@@ -20,6 +20,7 @@ struct http_policy {
 	long connect_timeout;	/* seconds */
 	long timeout;		/* seconds for a whole request */
 	int verify_tls;
+	const char *ca_file;	/* PEM bundle to trust instead of the system's */
 };
 
 /* 5 attempts, 1 s base, 300 s ceiling, 30 s connect, 300 s overall, TLS. */

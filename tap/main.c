@@ -71,7 +71,8 @@ help(void)
 "config keys: base_url, api_key, end_time (required); start_time\n"
 "  (required without a state bookmark); include_node_results and\n"
 "  include_external_resources (false); max_attempts (5),\n"
-"  retry_base_seconds (1), connect_timeout (30), request_timeout (300).\n"
+"  retry_base_seconds (1), connect_timeout (30), request_timeout (300),\n"
+"  ca_file (a PEM bundle of CAs to trust instead of the system's).\n"
 "  Times are ISO 8601; a time without an offset is read as UTC.\n"
 "\n"
 "exit status: 0 success, 1 the export failed (no STATE was written),\n"
@@ -241,7 +242,7 @@ load_settings(const struct config *cfg, const struct args *a,
 	    "start_time", "end_time", "include_node_results",
 	    "include_external_resources", "max_attempts",
 	    "retry_base_seconds", "connect_timeout", "request_timeout",
-	    NULL };
+	    "ca_file", NULL };
 	long long attempts = 5, connect = 30, timeout = 300;
 	const char *url;
 	size_t len;
@@ -279,7 +280,8 @@ load_settings(const struct config *cfg, const struct args *a,
 	    config_number(cfg, "retry_base_seconds", 0, 3600,
 	    &o->policy.base_seconds) < 0 ||
 	    config_int(cfg, "connect_timeout", 1, 3600, &connect) < 0 ||
-	    config_int(cfg, "request_timeout", 1, 86400, &timeout) < 0)
+	    config_int(cfg, "request_timeout", 1, 86400, &timeout) < 0 ||
+	    config_string(cfg, "ca_file", 0, &o->policy.ca_file) < 0)
 		return -1;
 	o->policy.max_attempts = (int)attempts;
 	o->policy.connect_timeout = (long)connect;

@@ -93,7 +93,8 @@ help(void)
 "  flight, 1), compression (\"gzip\" or \"none\"), gzip_level (1-9, 6),\n"
 "  max_attempts (5), retry_base_seconds (1), connect_timeout (30),\n"
 "  request_timeout (300), validate_records (false: check each record\n"
-"  against its stream's JSON Schema before sending), disable_collection\n"
+"  against its stream's JSON Schema before sending), ca_file (a PEM\n"
+"  bundle of CAs to trust instead of the system's), disable_collection\n"
 "  (ignored).\n"
 "\n"
 "environment: TARGET_STITCH_SSL_VERIFY=false turns off TLS checks;\n"
@@ -231,7 +232,8 @@ load_settings(const struct config *cfg, struct settings *st)
 	    "small_batch_url", "big_batch_url", "batch_size_preferences",
 	    "turbo_boost_factor", "disable_collection", "compression",
 	    "gzip_level", "max_attempts", "retry_base_seconds",
-	    "connect_timeout", "request_timeout", "validate_records", NULL };
+	    "connect_timeout", "request_timeout", "validate_records", "ca_file",
+	    NULL };
 	const char *compression = "gzip";
 	struct json_object *id = NULL;	/* borrowed from the config */
 	long long n, connect, timeout;
@@ -262,6 +264,7 @@ load_settings(const struct config *cfg, struct settings *st)
 	if (config_int(cfg, "turbo_boost_factor", 0, 64, &st->turbo) < 0 ||
 	    config_string(cfg, "compression", 0, &compression) < 0 ||
 	    config_bool(cfg, "validate_records", &st->validate) < 0 ||
+	    config_string(cfg, "ca_file", 0, &st->policy.ca_file) < 0 ||
 	    config_int(cfg, "gzip_level", 1, 9, &st->gzip_level) < 0)
 		return -1;
 	if (st->turbo == 0)
