@@ -37,6 +37,14 @@ struct args {
 
 static const char *const secret_keys[] = { "api_key", NULL };
 
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
 static void
 usage(FILE *f)
 {
@@ -74,6 +82,10 @@ help(void)
 "  retry_base_seconds (1), connect_timeout (30), request_timeout (300),\n"
 "  ca_file (a PEM bundle of CAs to trust instead of the system's).\n"
 "  Times are ISO 8601; a time without an offset is read as UTC.\n"
+"\n"
+"SIGTERM or SIGINT stops the sync after the page in hand (a request in\n"
+"progress is abandoned); no STATE is written, and the exit status is 128\n"
+"plus the signal number.\n"
 "\n"
 "exit status: 0 success, 1 the export failed (no STATE was written),\n"
 "  2 usage or config error.\n", stdout);
@@ -302,6 +314,7 @@ main(int argc, char **argv)
 	struct args a;
 	struct config cfg = { NULL, NULL };
 	struct tap_opts o;
+	struct sigaction sa;
 	char ua[128], *base = NULL;
 	int rc, status = EXIT_USAGE;
 
@@ -314,11 +327,15 @@ main(int argc, char **argv)
 	log_set_level(a.verbose ? LOG_DEBUG : a.quiet ? LOG_WARNING : LOG_INFO);
 	/*
 	 * A closed stdout shows up as a write error, reported and turned
-	 * into exit status 1, rather than as a silent death.
-	 * TODO: SIGTERM and SIGINT still take their default action; they
-	 * should let in-flight work end cleanly (see docs/TODO.md).
+	 * into exit status 1, rather than as a silent death.  SIGTERM and
+	 * SIGINT end the sync after the page in hand, without a STATE.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 
 	if (a.discover) {
 		if (tap_write_catalog(stdout) < 0) {
@@ -348,6 +365,7 @@ main(int argc, char **argv)
 	o.base_url = base;
 	o.user_agent = ua;
 	o.out = stdout;
+	o.stop = &stop_signal;
 	status = tap_sync(&o) == 0 ? EXIT_OK : EXIT_FAILED;
 	curl_global_cleanup();
 	if (fclose(stdout) != 0) {
@@ -357,5 +375,7 @@ main(int argc, char **argv)
 out:
 	free(base);
 	config_release(&cfg, secret_keys);
+	if (stop_signal)
+		status = 128 + stop_signal;
 	return status;
 }

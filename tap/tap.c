@@ -29,15 +29,34 @@ static const char RECORD_HEAD[] =
     "{\"type\":\"RECORD\",\"stream\":\"decisions\",\"record\":";
 
 
+static int
+stopping(const struct tap_opts *o)
+{
+	return o->stop && *o->stop;
+}
+
+/* Sleep, unless a stop signal comes first. */
 static void
-sleep_seconds(double s)
+sleep_seconds(const struct tap_opts *o, double s)
 {
 	struct timespec ts;
 
 	ts.tv_sec = (time_t)s;
 	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stopping(o))
 		;
+}
+
+/* libcurl's progress callback: abandon the transfer on a stop signal. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return stopping(arg) ? 1 : 0;
 }
 
 static int
@@ -97,7 +116,7 @@ page_emit(const struct tap_opts *o, const struct page *pg)
 
 /*
  * Fetch one page, retrying what is worth retrying.  Returns 0 with the
- * page parsed, or -1 after a CRITICAL line.
+ * page parsed, -1 after a CRITICAL line, or -2 on a stop signal.
  */
 static int
 page_fetch(const struct tap_opts *o, CURL *h, struct http_response *r,
@@ -116,8 +135,12 @@ page_fetch(const struct tap_opts *o, CURL *h, struct http_response *r,
 			log_critical("cannot request '%s': bad URL", safe);
 			return -1;
 		}
+		if (stopping(o))
+			return -2;
 		t0 = http_now();
 		r->result = curl_easy_perform(h);
+		if (r->result == CURLE_ABORTED_BY_CALLBACK)
+			return -2;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 		v = http_classify(r);
 		snprintf(status, sizeof(status), "%.6f", http_now() - t0);
@@ -157,7 +180,7 @@ page_fetch(const struct tap_opts *o, CURL *h, struct http_response *r,
 		log_warn("cannot fetch page %d of 'decisions': %s (attempt %d "
 		    "of %d), retrying in %.1f s", number, why, attempt,
 		    o->policy.max_attempts, wait);
-		sleep_seconds(wait);
+		sleep_seconds(o, wait);
 	}
 }
 
@@ -177,7 +200,11 @@ handle_new(const struct tap_opts *o, struct http_response *r,
 	*headers = curl_slist_append(*headers, "Accept: application/json");
 	if (!*headers || curl_easy_setopt(h, CURLOPT_HTTPHEADER,
 	    *headers) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK)
+	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, o) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK)
 		goto fail;
 	memset(hdr.data, 0, hdr.len);
 	buf_release(&hdr);
@@ -258,8 +285,10 @@ tap_sync(const struct tap_opts *o)
 			    "memory");
 			goto out;
 		}
-		if (page_fetch(o, h, &r, url.data, &pg, number) < 0)
+		rc = page_fetch(o, h, &r, url.data, &pg, number);
+		if (rc < 0)
 			goto out;
+		rc = -1;
 		/* The same cursor again would page for ever. */
 		if (pg.has_next && number > 1 &&
 		    strcmp(pg.cursor.data, after.data) == 0) {
@@ -275,6 +304,10 @@ tap_sync(const struct tap_opts *o)
 		    number, n, http_now() - t0);
 		snprintf(value, sizeof(value), "%ld", n);
 		metric("counter", "record_count", value, "");
+		if (stopping(o)) {
+			rc = -2;
+			goto out;
+		}
 	} while (pg.has_next);
 
 	if (write_state(o) < 0)
@@ -283,6 +316,9 @@ tap_sync(const struct tap_opts *o)
 	    number);
 	rc = 0;
 out:
+	if (rc == -2)
+		log_warn("stopping on %s after %llu records of %d pages; no "
+		    "state written", strsignal(*o->stop), total, number);
 	http_headers_free(headers);
 	curl_easy_cleanup(h);
 	http_response_release(&r);

@@ -49,7 +49,8 @@ too_long(struct lines *r)
 
 /*
  * Read more bytes behind the unread ones; 0, 1 when nothing came within
- * the reader's idle timeout, or -1 on error.
+ * the reader's idle timeout, 3 when a signal asked to stop, or -1 on
+ * error.
  */
 static int
 fill(struct lines *r)
@@ -80,12 +81,16 @@ fill(struct lines *r)
 	if (r->idle_ms >= 0) {
 		do {
 			ready = poll(&pfd, 1, r->idle_ms);
+			if (ready < 0 && errno == EINTR && r->stop && *r->stop)
+				return 3;
 		} while (ready < 0 && errno == EINTR);
 		if (ready == 0)
 			return 1;
 	}
 	do {
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n < 0 && errno == EINTR && r->stop && *r->stop)
+			return 3;
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return lines_error(r, strerror(errno));
@@ -136,6 +141,6 @@ lines_next(struct lines *r, const char **line, size_t *len,
 		scanned = i;
 		rc = fill(r);
 		if (rc != 0)
-			return rc < 0 ? -1 : 2;
+			return rc < 0 ? -1 : rc == 1 ? 2 : 3;
 	}
 }

@@ -56,6 +56,37 @@ struct settings {
 
 static const char *const secret_keys[] = { "token", NULL };
 
+/* Requests in flight get this long to finish after SIGTERM or SIGINT. */
+#define STOP_GRACE_SECONDS 10.0
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * SIGTERM and SIGINT stop the reading.  Only the main thread takes them:
+ * they are blocked while the other threads are created, so that a
+ * blocking read or wait in the main thread is what they interrupt.
+ */
+static void
+signals_init(sigset_t *blocked)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(blocked);
+	sigaddset(blocked, SIGTERM);
+	sigaddset(blocked, SIGINT);
+}
+
 static void
 usage(FILE *f)
 {
@@ -87,6 +118,10 @@ help(void)
 "      --batch-delay-seconds S flush when S seconds have passed (300)\n"
 "  -h, --help                  show this help\n"
 "  -V, --version               show the version\n"
+"\n"
+"SIGTERM or SIGINT stops the reading; requests already in flight get up\n"
+"to 10 seconds to finish, the states they confirm are printed, and the\n"
+"exit status is 128 plus the signal number.\n"
 "\n"
 "config keys: token, client_id, small_batch_url, big_batch_url,\n"
 "  batch_size_preferences (required); turbo_boost_factor (requests in\n"
@@ -305,7 +340,10 @@ read_input(struct target *t, struct sender *s)
 	lines_init(&in, STDIN_FILENO, LINE_MAX_BYTES);
 	/* Wake up now and then, so a quiet tap still sees its batches go. */
 	in.idle_ms = 1000;
+	in.stop = &stop_signal;
 	while ((rc = lines_next(&in, &line, &len, &raw_len)) > 0) {
+		if (rc == 3 || stop_signal)
+			break;
 		if (rc == 2) {
 			if (target_tick(t) < 0 || sender_failed(s)) {
 				rc = -1;
@@ -319,6 +357,10 @@ read_input(struct target *t, struct sender *s)
 			rc = -1;
 			break;
 		}
+	}
+	if (stop_signal) {
+		lines_release(&in);
+		return -1;
 	}
 	if (rc < 0 && in.error[0])
 		log_critical("line %zu: cannot read input: %s", line_no + 1,
@@ -350,6 +392,7 @@ main(int argc, char **argv)
 	struct target_opts to;
 	struct target t;
 	FILE *output = NULL;
+	sigset_t blocked;
 	const char *verify;
 	char ua[128];
 	int rc, status = EXIT_FAILED;
@@ -364,10 +407,9 @@ main(int argc, char **argv)
 	/*
 	 * A closed stdout shows up as a write error, reported and turned
 	 * into exit status 1, rather than as a silent death.
-	 * TODO: SIGTERM and SIGINT still take their default action; they
-	 * should let in-flight work end cleanly (see docs/TODO.md).
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	signals_init(&blocked);
 	/* Batches come and go in large blocks: give them back when freed. */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	mallopt(M_ARENA_MAX, 2);
@@ -408,6 +450,7 @@ main(int argc, char **argv)
 	so.policy = st.policy;
 	so.user_agent = ua;
 	so.state_out = stdout;
+	so.interrupted = &stop_signal;
 
 	memset(&to, 0, sizeof(to));
 	to.max_records = (size_t)a.max_records;
@@ -420,14 +463,24 @@ main(int argc, char **argv)
 	to.dry_run = a.dry_run;
 	to.validate = a.dry_run || st.validate;
 
-	if (sender_start(&sender, &so) < 0) {
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+	rc = sender_start(&sender, &so);
+	pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+	if (rc < 0) {
 		sender_finish(&sender, 0);
 		goto out;
 	}
 	target_init(&t, &to, &sender);
 	rc = read_input(&t, &sender);
-	if (sender_finish(&sender, 1) < 0)
+	if (stop_signal) {
+		log_warn("stopping on %s: no more input is read; requests in "
+		    "flight get up to %.0f s", strsignal(stop_signal),
+		    STOP_GRACE_SECONDS);
+		sender_finish(&sender, STOP_GRACE_SECONDS);
 		rc = -1;
+	} else if (sender_finish(&sender, -1) < 0) {
+		rc = -1;
+	}
 	if (rc == 0)
 		log_info("Requests complete: %llu records in %llu requests, "
 		    "%llu bytes sent (%llu uncompressed)", t.records_in,
@@ -449,5 +502,7 @@ out:
 		status = EXIT_FAILED;
 	config_release(&cfg, secret_keys);
 	curl_global_cleanup();
+	if (stop_signal)
+		status = 128 + stop_signal;
 	return status;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/gzip.h"
 #include "../common/json.h"
@@ -407,6 +408,30 @@ submit_dry(struct sender *s, struct job *j)
 	return s->failed ? -1 : 0;
 }
 
+static int
+interrupted(const struct sender *s)
+{
+	return s->o.interrupted && *s->o.interrupted;
+}
+
+/*
+ * Wait on cv under mu, but never for long: a signal does not wake a
+ * condition variable, so the waiting loops look at *interrupted often.
+ */
+static void
+wait_a_while(struct sender *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
 int
 sender_submit(struct sender *s, const char *stream, const char *url,
     char *body, size_t body_len, size_t records, char *state,
@@ -432,9 +457,9 @@ sender_submit(struct sender *s, const char *stream, const char *url,
 		return submit_dry(s, j);
 
 	pthread_mutex_lock(&s->mu);
-	while (s->count >= s->o.limit && !s->failed)
-		pthread_cond_wait(&s->cv, &s->mu);
-	if (s->failed) {
+	while (s->count >= s->o.limit && !s->failed && !interrupted(s))
+		wait_a_while(s);
+	if (s->failed || interrupted(s)) {
 		pthread_mutex_unlock(&s->mu);
 		job_free(s, j);
 		return -1;
@@ -461,9 +486,9 @@ sender_wait_idle(struct sender *s)
 	if (s->head && !s->failed)
 		log_info("Sending batch with ActivateVersion. Flushing "
 		    "PENDING_REQUESTS first");
-	while (s->head && !s->failed)
-		pthread_cond_wait(&s->cv, &s->mu);
-	rc = s->failed ? -1 : 0;
+	while (s->head && !s->failed && !interrupted(s))
+		wait_a_while(s);
+	rc = s->failed || interrupted(s) ? -1 : 0;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
@@ -480,16 +505,18 @@ sender_failed(struct sender *s)
 }
 
 int
-sender_finish(struct sender *s, int drain)
+sender_finish(struct sender *s, double drain)
 {
 	struct job *j, *next;
+	double until = http_now() + drain;
 	int rc;
 
 	if (s->started) {
 		pthread_mutex_lock(&s->mu);
-		while (drain && s->head && !s->failed)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (!drain && s->head)
+		while (drain != 0 && s->head && !s->failed &&
+		    (drain < 0 || http_now() < until))
+			wait_a_while(s);
+		if (s->head)
 			s->failed = 1;
 		s->stop = 1;
 		pthread_mutex_unlock(&s->mu);

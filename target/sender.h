@@ -12,6 +12,7 @@
 #define TARGET_SENDER_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -32,6 +33,8 @@ struct sender_opts {
 	struct http_policy policy;
 	const char *user_agent;
 	FILE *state_out;	/* where state lines go */
+	/* Set (by a signal handler) when the reader must stop waiting. */
+	volatile sig_atomic_t *interrupted;
 };
 
 struct sender {
@@ -61,23 +64,28 @@ int sender_start(struct sender *s, const struct sender_opts *o);
  * `url` (borrowed likewise).  Takes ownership of `body` (malloc'ed) and of
  * `state` (malloc'ed compact JSON or NULL) whatever happens.  A NULL body
  * makes a state-only job.  Blocks while `limit` jobs are pending.
- * Returns -1 once the sender has failed.
+ * Returns -1 once the sender has failed, or when *interrupted is set
+ * while it waits.
  */
 int sender_submit(struct sender *s, const char *stream, const char *url,
     char *body, size_t body_len, size_t records, char *state,
     size_t state_len);
 
-/* Wait until every queued job is done; -1 if the sender has failed. */
+/*
+ * Wait until every queued job is done; -1 if the sender has failed or
+ * *interrupted is set while it waits.
+ */
 int sender_wait_idle(struct sender *s);
 
 /* Has a job failed for good? */
 int sender_failed(struct sender *s);
 
 /*
- * Stop: with `drain`, first wait for the queue to empty; otherwise drop
- * what has not been accepted.  Frees everything.  Returns 0 when every
- * job was accepted and every state printed, -1 otherwise.
+ * Stop.  With `drain` < 0, first wait until every queued job is done;
+ * with `drain` > 0, wait at most that many seconds; then drop what has
+ * not been accepted.  Frees everything.  Returns 0 when every job was
+ * accepted and every state printed, -1 otherwise.
  */
-int sender_finish(struct sender *s, int drain);
+int sender_finish(struct sender *s, double drain);
 
 #endif
