@@ -7,6 +7,9 @@
 # TAP_END_TIME override the window (a value without an offset is UTC;
 # TAP_END_TIME=now is the current instant).  Run with --help for more.
 set -uo pipefail
+# Every file this script creates is private: the window config copy
+# holds the API key.
+umask 077
 
 PROG=run.sh
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
