@@ -141,6 +141,9 @@ isotime_parse(struct isotime *out, const char *s, size_t len)
 
 	out->sec = isotime_days_from_civil(y, (unsigned)mo, (unsigned)d) *
 	    86400 + h * 3600 + mi * 60 + se - (int64_t)off * 60;
+	/* Years 0001 to 9999 in UTC, so that the time can be written back. */
+	if (out->sec < ISOTIME_MIN_SEC || out->sec > ISOTIME_MAX_SEC)
+		return -1;
 	out->usec = usec;
 	out->has_offset = has_offset;
 	return 0;

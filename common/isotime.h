@@ -15,6 +15,10 @@ struct isotime {
 	int has_offset;		/* 0 when the text named no zone */
 };
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range accepted. */
+#define ISOTIME_MIN_SEC (-62135596800LL)
+#define ISOTIME_MAX_SEC 253402300799LL
+
 /* Large enough for every string isotime_format*() writes. */
 #define ISOTIME_BUFSZ 40
 
@@ -23,7 +27,8 @@ struct isotime {
  * `HH:MM[:SS[.fraction]]`, optionally followed by `Z` or an offset
  * (`+HH:MM`, `+HHMM`, `+HH`).  A text without an offset is read as UTC
  * and reported with has_offset 0.  Returns 0, or -1 when the text is not
- * such a time or names an impossible date.
+ * such a time, names an impossible date, or falls outside the years 0001
+ * to 9999 once in UTC.
  */
 int isotime_parse(struct isotime *out, const char *s, size_t len);
 

@@ -1620,6 +1620,12 @@ rx_class(struct rx *r)
 	buf_release(&k.wide);
 }
 
+/*
+ * The largest count a {n,m} quantifier may name: regcomp() unrolls
+ * counted repetition, so large counts cost time and memory at compile.
+ */
+#define RX_MAX_COUNT 255
+
 /* Length of an ECMA quantifier {n}, {n,} or {n,m} at p, or 0. */
 static size_t
 rx_interval(const char *p, const char *end)
@@ -1634,6 +1640,25 @@ rx_interval(const char *p, const char *end)
 		for (q++; q < end && is_digit(*q); q++)
 			;
 	return q < end && *q == '}' ? (size_t)(q + 1 - p) : 0;
+}
+
+/* Does the quantifier {n,m} at p name a count above RX_MAX_COUNT? */
+static int
+rx_interval_too_big(const char *p, size_t n)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		if (!is_digit(p[i])) {
+			v = 0;
+			continue;
+		}
+		v = v * 10 + (unsigned long)(p[i] - '0');
+		if (v > RX_MAX_COUNT)
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -1660,11 +1685,21 @@ rx_translate(struct rx *r, const char *pat, size_t len)
 	r->p = pat;
 	r->end = pat + len;
 	while (r->p < r->end && !r->why && !r->oom) {
-		if (quantified && *r->p == '?') {
+		if (quantified == 1 && *r->p == '?') {
 			/* Lazy or not, the match is the same. */
 			r->p++;
-			quantified = 0;
+			quantified = 2;
 			continue;
+		}
+		/*
+		 * ECMA 262 has nothing to repeat here, and glibc's regcomp
+		 * can take exponential time over stacked quantifiers.
+		 */
+		if (quantified && (*r->p == '*' || *r->p == '+' ||
+		    *r->p == '?' || (*r->p == '{' &&
+		    rx_interval(r->p, r->end)))) {
+			r->why = "a quantifier follows a quantifier";
+			break;
 		}
 		quantified = 0;
 		switch (*r->p) {
@@ -1688,6 +1723,11 @@ rx_translate(struct rx *r, const char *pat, size_t len)
 			break;
 		case '{':
 			n = rx_interval(r->p, r->end);
+			if (n && rx_interval_too_big(r->p, n)) {
+				r->why = "a repetition count above 255 is not "
+				    "supported";
+				break;
+			}
 			if (n) {
 				rx_put(r, r->p, n);
 				r->p += n;

@@ -426,6 +426,19 @@ test_civil_days_round_trip_outside_common_era(void)
 	CHECK(y == 0 && m == 12 && d == 31);
 }
 
+static void
+test_parse_keeps_to_years_1_through_9999_in_utc(void)
+{
+	CHECK(parses_to("0001-01-01T00:00:00Z", ISOTIME_MIN_SEC, 0, 1));
+	CHECK(parses_to("9999-12-31T23:59:59Z", ISOTIME_MAX_SEC, 0, 1));
+	/* Year 0, or an offset that crosses either end, cannot be written
+	 * back in four digits. */
+	CHECK(parse("0000-12-31T00:00:00Z") < 0);
+	CHECK(parse("0001-01-01T00:00:00+01") < 0);
+	CHECK(parse("9999-12-31T23:00:00-01:30") < 0);
+	CHECK(parses_to("0001-01-01T00:30:00+00:30", ISOTIME_MIN_SEC, 0, 1));
+}
+
 int
 main(void)
 {
@@ -448,6 +461,7 @@ main(void)
 	TEST_RUN(test_parse_refuses_bad_offsets);
 	TEST_RUN(test_parse_refuses_offset_with_dangling_colon);
 	TEST_RUN(test_parse_refuses_trailing_garbage);
+	TEST_RUN(test_parse_keeps_to_years_1_through_9999_in_utc);
 	TEST_RUN(test_parse_refuses_malformed_text);
 	TEST_RUN(test_parse_reads_only_len_bytes);
 	TEST_RUN(test_format_micro);

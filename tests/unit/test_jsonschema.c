@@ -772,6 +772,32 @@ test_tree_walks_compact_text(void)
 	jsonschema_tree_release(NULL);
 }
 
+static void
+test_stacked_quantifiers_are_refused(void)
+{
+	/* Nothing to repeat in ECMA 262; ruinous for regcomp(). */
+	CHECK(refused("{\"pattern\": \"a**\"}", "quantifier"));
+	CHECK(refused("{\"pattern\": \"[A-Z]*+{2}\"}", "quantifier"));
+	CHECK(refused("{\"pattern\": \"a*?*\"}", "quantifier"));
+	CHECK(refused("{\"pattern\": \"a{2}{3}\"}", "quantifier"));
+	VALID("{\"pattern\": \"^a*?b+?c??d{2}?$\"}", "\"aabcdd\"");
+	VALID("{\"pattern\": \"x{2,}\"}", "\"axxb\"");
+}
+
+static void
+test_huge_repetition_counts_are_refused(void)
+{
+	char value[260];
+
+	CHECK(refused("{\"pattern\": \"a{256}\"}", "repetition count"));
+	CHECK(refused("{\"pattern\": \"a{1,99999}\"}", "repetition count"));
+	value[0] = '"';
+	memset(value + 1, 'a', 255);
+	value[256] = '"';
+	value[257] = '\0';
+	VALID("{\"pattern\": \"^a{255}$\"}", value);
+}
+
 int
 main(void)
 {
@@ -812,5 +838,7 @@ main(void)
 	TEST_RUN(test_malformed_value_text_is_invalid);
 	TEST_RUN(test_validate_reuses_the_schema);
 	TEST_RUN(test_tree_walks_compact_text);
+	TEST_RUN(test_stacked_quantifiers_are_refused);
+	TEST_RUN(test_huge_repetition_counts_are_refused);
 	return TEST_SUMMARY();
 }
