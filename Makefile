@@ -122,6 +122,62 @@ install: all
 		$(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-fuzz bin
+
+# Fuzzing with clang's libFuzzer under ASan and UBSan.  `make fuzz` builds
+# the harnesses in tests/fuzz/, `make fuzz-run` fuzzes each for
+# FUZZ_SECONDS on a copy of its seed corpus, `make fuzz-regress` replays the
+# inputs kept in tests/fuzz/regressions/<harness>/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD    = build-fuzz
+FUZZ_DEBS     = clang libclang-rt-14-dev
+FUZZ_CFLAGS   = -std=gnu11 $(WARN) -g -O1 \
+	-fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined $(PKG_CFLAGS) -pthread
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,\
+	$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,\
+	$(COMMON_SRC) $(TARGET_SRC) $(TAP_SRC))
+
+.PHONY: fuzz fuzz-deps fuzz-bin fuzz-run fuzz-regress fuzz-clean
+
+fuzz-deps: deps
+	@mkdir -p $(FUZZ_BUILD); echo '*' >$(FUZZ_BUILD)/.gitignore; \
+	echo 'int LLVMFuzzerTestOneInput(void) { return 0; }' \
+	    >$(FUZZ_BUILD)/probe.c; \
+	if $(FUZZ_CC) -fsanitize=fuzzer,address,undefined \
+	    $(FUZZ_BUILD)/probe.c -o $(FUZZ_BUILD)/probe >/dev/null 2>&1; \
+	then exit 0; fi; \
+	echo "$(FUZZ_CC) cannot link libFuzzer programs; install them with:" \
+	    "sudo apt-get install -y $(FUZZ_DEBS)" >&2; \
+	if [ "$$(id -u)" != 0 ]; then exit 1; fi; \
+	echo "installing $(FUZZ_DEBS) with apt-get"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq $(FUZZ_DEBS) >/dev/null
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-bin
+
+fuzz-bin: $(FUZZ_BIN)
+	@:
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BIN): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) -g -fsanitize=fuzzer,address,undefined $^ $(ALL_LIBS) -o $@
+
+fuzz-run: fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh run $(FUZZ_BIN)
+
+fuzz-regress: fuzz
+	@sh tests/fuzz/run.sh regress $(FUZZ_BIN)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
