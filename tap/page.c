@@ -233,12 +233,15 @@ page_parse(struct page *pg, const char *body, size_t len, int number)
 	}
 	pg->has_next = json_object_get_boolean(v);
 	if (pg->has_next) {
+		/* A cursor with a NUL in it could not be sent back. */
 		if (!json_object_object_get_ex(pag, "next_cursor", &v) ||
 		    !json_object_is_type(v, json_type_string) ||
-		    json_object_get_string_len(v) == 0) {
+		    json_object_get_string_len(v) == 0 ||
+		    strlen(json_object_get_string(v)) !=
+		    (size_t)json_object_get_string_len(v)) {
 			log_critical("cannot read page %d of 'decisions': "
-			    "'has_next' is true but 'next_cursor' is missing "
-			    "or empty", number);
+			    "'has_next' is true but 'next_cursor' is missing, "
+			    "empty or not text", number);
 			goto out;
 		}
 		buf_puts(&pg->cursor, json_object_get_string(v));
