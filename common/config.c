@@ -182,6 +182,9 @@ config_string(const struct config *cfg, const char *key, int required,
 		return config_fail(cfg, key, "must be a string");
 	if (required && json_object_get_string_len(v) == 0)
 		return config_fail(cfg, key, "must not be empty");
+	if (strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v))
+		return config_fail(cfg, key, "must not hold a NUL character");
 	*out = json_object_get_string(v);
 	return 0;
 }

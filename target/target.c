@@ -597,11 +597,16 @@ stream_new(struct target *t, const char *lit, size_t len)
 static int
 string_list(const char *text, size_t len, char ***out, size_t *n)
 {
-	struct json_object *arr = json_tokener_parse(text);
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *arr = NULL;
 	size_t i, count;
 	int rc = -1;
 
-	(void)len;
+	/* `text` is not NUL-terminated: parse exactly `len` bytes. */
+	if (tok) {
+		arr = json_tokener_parse_ex(tok, text, (int)len);
+		json_tokener_free(tok);
+	}
 	*out = NULL;
 	*n = 0;
 	if (!arr || !json_object_is_type(arr, json_type_array))
@@ -687,8 +692,9 @@ handle_schema(struct target *t)
 		return input_fail(t, NULL, "SCHEMA of stream '%s': 'schema' "
 		    "must be a JSON object", msg_stream_name(t));
 
-	if (m->key_properties.len && strcmp(message_at(m, m->key_properties),
-	    "null") != 0) {
+	/* Member values lie end to end in m->text: compare by length. */
+	if (m->key_properties.len && !(m->key_properties.len == 4 &&
+	    memcmp(message_at(m, m->key_properties), "null", 4) == 0)) {
 		if (string_list(message_at(m, m->key_properties),
 		    m->key_properties.len, &keys, &nkeys) < 0)
 			return input_fail(t, NULL, "SCHEMA of stream '%s': "

@@ -190,6 +190,17 @@ class ValidateTest(unittest.TestCase):
         self.assertEqual(res.stdout, b'{"done":1}\n')
         self.assertEqual(len(self.server.batches), 1)
 
+    def test_null_key_properties_anywhere_in_the_line_mean_none(self):
+        for line in ('{"type":"SCHEMA","stream":"s","key_properties":null,'
+                     '"schema":{"type":"object"}}',
+                     '{"type":"SCHEMA","stream":"s","schema":{"type":'
+                     '"object"},"key_properties":null}'):
+            with self.subTest(line=line):
+                res = self.run_target(["--dry-run"], lines(
+                    line, '{"type":"RECORD","stream":"s","record":{}}'))
+                self.assertEqual(res.returncode, 0, res.stderr)
+                self.assertIn("WARNING", res.stderr.decode())
+
     def test_validate_records_must_be_boolean(self):
         res = self.run_target(["-c", self.config(validate_records="yes")],
                               lines(schema()))
